@@ -1,0 +1,76 @@
+"""Helpers shared by the benchmarks: data generation, splits, and short training runs."""
+import json
+import os
+import os.path as osp
+import time
+from typing import Optional
+
+from mmengine.config import Config
+from mmengine.runner import Runner
+
+from mmfer.datasets import make_split, save_split
+from mmfer.datasets.synthfer import SynthFERConfig, generate
+from mmfer.registry import DATASETS
+from mmfer.utils import register_all_modules
+
+REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
+
+
+def ensure_synthfer(root: str, **kwargs) -> dict:
+    """Generate SynthFER at ``root`` unless the same settings are already there."""
+    return generate(root, SynthFERConfig(**kwargs), workers=os.cpu_count() or 1)
+
+
+def ensure_split(cfg: Config, ratio: float, seed: int, out: str) -> str:
+    """Draw (once) a split of ``cfg``'s training set and return its path."""
+    if not osp.exists(out):
+        ds_cfg = cfg.train_dataloader.dataset.copy()
+        ds_cfg.update(split_file=None, pipeline=[])
+        ds = DATASETS.build(ds_cfg)
+        ids = [ds.get_data_info(i)['sample_id'] for i in range(len(ds))]
+        save_split(make_split(ids, ds.get_gt_labels(), ds.CLASSES, ratio, seed, source=dict(type=ds_cfg['type'])),
+                   out)
+    return out
+
+
+def set_schedule(cfg: Config, epochs: int, warmup: int = 1) -> None:
+    """Epoch-based AdamW schedule of the given length, validating only at the end."""
+    cfg.train_cfg = dict(by_epoch=True, max_epochs=epochs, val_interval=epochs)
+    cfg.param_scheduler = [
+        dict(type='LinearLR', start_factor=0.01, by_epoch=True, begin=0, end=warmup, convert_to_iter_based=True),
+        dict(type='CosineAnnealingLR', by_epoch=True, begin=warmup, end=epochs, eta_min=1e-6,
+             convert_to_iter_based=True),
+    ]
+
+
+def train_and_eval(cfg: Config, work_dir: str, name: str) -> dict:
+    """Train ``cfg`` in this process and return the final validation metrics and time."""
+    cfg = cfg.copy()
+    cfg.work_dir = osp.join(work_dir, name)
+    cfg.experiment_name = f'{name}_{time.time_ns()}'
+    cfg.default_hooks.checkpoint = dict(type='CheckpointHook', interval=-1, save_last=False)
+    cfg.default_hooks.logger = dict(type='LoggerHook', interval=1000)
+    cfg.log_level = 'WARNING'
+    start = time.time()
+    runner = Runner.from_cfg(cfg)
+    runner.train()
+    metrics = runner.val_loop.run()
+    metrics['train_seconds'] = time.time() - start
+    return metrics
+
+
+def report(result: dict) -> None:
+    """Print the benchmark's result as the last line: one JSON object."""
+    print(json.dumps(result, sort_keys=True))
+
+
+def quick_config(path: str, data_root: Optional[str] = None) -> Config:
+    """A config from the repo with every data loader pointed at ``data_root``."""
+    cfg = Config.fromfile(osp.join(REPO, path))
+    if data_root:
+        for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
+            cfg[loader].dataset.data_root = data_root
+    return cfg
+
+
+register_all_modules(init_default_scope=False)

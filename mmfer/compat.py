@@ -1,0 +1,80 @@
+"""Workarounds for the pinned stack on current machines, each applied in one place.
+
+1. torch >= 2.6 loads checkpoints with ``weights_only=True``; mmengine 0.10.7 writes
+   its message hub (``HistoryBuffer``, whose statistics methods pickle as
+   ``getattr(HistoryBuffer, 'min')``) and numpy arrays/dtypes/scalars into them, so
+   ``Runner.resume`` fails with ``UnpicklingError``. :func:`allow_mmengine_checkpoints`
+   replaces mmengine's local-file checkpoint loader with one that allow-lists exactly
+   those types, only while it loads (no ``weights_only=False``, and ``torch.load``
+   elsewhere keeps its defaults); it runs on ``import mmfer``.
+2. mmengine 0.10.7's pytorch and slurm launchers call ``torch.cuda.set_device`` and
+   fail without a GPU. :func:`init_cpu_distributed` starts a gloo process group first
+   (mmengine then skips its own init) and asks for a DDP wrapper without device ids.
+"""
+import os
+import os.path as osp
+import subprocess
+
+import numpy as np
+import torch
+import torch.distributed as torch_dist
+
+
+def _numpy_checkpoint_types() -> list:
+    """numpy classes pickled inside mmengine checkpoints (arrays, dtypes, scalars)."""
+    types = [np.ndarray, np.dtype]
+    multiarray = getattr(np, '_core', None) or np.core
+    types += [multiarray.multiarray._reconstruct, multiarray.multiarray.scalar]
+    types += [type(np.dtype(t)) for t in (np.float64, np.float32, np.float16, np.int64, np.int32, np.int16,
+                                           np.int8, np.uint8, np.bool_)]
+    return types
+
+
+def mmengine_checkpoint_types() -> list:
+    """Every global an mmengine 0.10.7 checkpoint pickles besides tensors."""
+    from mmengine.logging.history_buffer import HistoryBuffer
+    return [HistoryBuffer, getattr] + _numpy_checkpoint_types()
+
+
+def load_local_checkpoint(filename: str, map_location=None):
+    """``torch.load`` a local checkpoint, weights only, with mmengine's types allowed."""
+    filename = osp.expanduser(filename)
+    if not osp.isfile(filename):
+        raise FileNotFoundError(f'{filename} can not be found.')
+    with torch.serialization.safe_globals(mmengine_checkpoint_types()):
+        return torch.load(filename, map_location=map_location, weights_only=True)
+
+
+def allow_mmengine_checkpoints() -> None:
+    """Make mmengine's loader of local checkpoints use :func:`load_local_checkpoint`."""
+    if hasattr(torch.serialization, 'safe_globals'):  # torch < 2.5 loads everything anyway
+        from mmengine.runner.checkpoint import CheckpointLoader
+        CheckpointLoader.register_scheme(prefixes='', loader=load_local_checkpoint, force=True)
+
+
+def init_cpu_distributed(launcher: str, cfg) -> bool:
+    """Start a gloo process group for ``launcher`` when no GPU is visible.
+
+    Returns ``True`` when it did (and then sets ``cfg.env_cfg.dist_cfg.backend`` to
+    gloo and ``cfg.model_wrapper_cfg`` to a device-less ``MMDistributedDataParallel``);
+    ``False`` on a GPU machine, for ``launcher='none'``, or when a group already exists.
+    """
+    if launcher == 'none' or torch.cuda.is_available() or torch_dist.is_initialized():
+        return False
+    if launcher == 'slurm':
+        os.environ.setdefault('RANK', os.environ['SLURM_PROCID'])
+        os.environ.setdefault('WORLD_SIZE', os.environ['SLURM_NTASKS'])
+        os.environ.setdefault('LOCAL_RANK', os.environ.get('SLURM_LOCALID', '0'))
+        os.environ.setdefault('MASTER_PORT', '29500')
+        if 'MASTER_ADDR' not in os.environ:
+            nodes = os.environ['SLURM_NODELIST']
+            os.environ['MASTER_ADDR'] = subprocess.getoutput(f'scontrol show hostname {nodes} | head -n1')
+    elif launcher != 'pytorch':
+        raise ValueError(f'launcher {launcher!r} is not supported on CPU; use pytorch or slurm')
+    torch_dist.init_process_group(backend='gloo')
+    cfg.setdefault('env_cfg', {}).setdefault('dist_cfg', {})['backend'] = 'gloo'
+    cfg.model_wrapper_cfg = dict(type='MMDistributedDataParallel', device_ids=None)
+    return True
+
+
+allow_mmengine_checkpoints()

@@ -1,0 +1,3 @@
+from .loading import LoadFaceImage, decode_image
+
+__all__ = ['LoadFaceImage', 'decode_image']

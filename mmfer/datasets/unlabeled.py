@@ -1,0 +1,237 @@
+"""Unlabeled face pools of any size: image folders, file lists and RecordIO pairs."""
+import os
+import os.path as osp
+from typing import Callable, List, Optional, Sequence, Union
+
+import numpy as np
+import torch
+from mmengine.dataset import BaseDataset, pseudo_collate
+from mmengine.logging import print_log
+
+from mmfer.registry import DATASETS, FUNCTIONS, TRANSFORMS
+from . import recordio
+
+IMG_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.bmp', '.webp', '.tif', '.tiff')
+_MAX_WORKERS = 256
+
+
+class PathTable:
+    """Many relative paths in two flat arrays: one byte buffer and its offsets.
+
+    A Python list of millions of strings costs ~100 bytes per path plus per-object
+    overhead and is touched (copy-on-write) by every forked loader worker; this holds
+    only the bytes and one int64 per path.
+    """
+
+    def __init__(self, paths: Sequence[str] = ()):
+        self._chunks: List[bytes] = []
+        self._ends: List[int] = []
+        self._size = 0
+        for p in paths:
+            self.append(p)
+        self.freeze()
+
+    def append(self, path: str) -> None:
+        b = path.encode('utf-8')
+        self._chunks.append(b)
+        self._size += len(b)
+        self._ends.append(self._size)
+
+    def freeze(self) -> 'PathTable':
+        self.buffer = np.frombuffer(b''.join(self._chunks), dtype=np.uint8)
+        self.ends = np.asarray(self._ends, dtype=np.int64)
+        self._chunks, self._ends = [], []
+        return self
+
+    def __len__(self) -> int:
+        return int(self.ends.size)
+
+    def __getitem__(self, i: int) -> str:
+        start = int(self.ends[i - 1]) if i > 0 else 0
+        return self.buffer[start:int(self.ends[i])].tobytes().decode('utf-8')
+
+    def take(self, indices: np.ndarray) -> 'PathTable':
+        table = PathTable()
+        for i in indices:
+            table.append(self[int(i)])
+        return table.freeze()
+
+
+def walk_images(root: str, extensions: Sequence[str] = IMG_EXTENSIONS) -> PathTable:
+    """Image files under ``root`` (relative paths), in a deterministic order.
+
+    Each directory's entries are sorted and walked depth first, so the order is
+    stable without ever sorting (or holding) the whole listing as Python strings.
+    """
+    table = PathTable()
+    exts = tuple(e.lower() for e in extensions)
+
+    def walk(rel: str):
+        with os.scandir(osp.join(root, rel)) as it:
+            entries = sorted(it, key=lambda e: e.name)
+        for e in entries:
+            sub = osp.join(rel, e.name) if rel else e.name
+            if e.is_dir(follow_symlinks=True):
+                walk(sub)
+            elif e.name.lower().endswith(exts):
+                table.append(sub)
+
+    walk('')
+    return table.freeze()
+
+
+@DATASETS.register_module()
+class UnlabeledFaces(BaseDataset):
+    """A pool of unlabeled face images, streamed from disk.
+
+    Sources (``source='auto'`` picks by ``ann_file``: ``*.rec`` → RecordIO, another
+    file → list, empty → folder):
+
+    - ``'folder'``: every image under ``data_root/data_prefix`` (VGGFace2's
+      ``<identity>/<image>.jpg`` included), walked once in a fixed order;
+    - ``'list'``: ``ann_file`` with one path per line, relative to ``data_prefix``
+      (extra whitespace-separated fields are ignored);
+    - ``'recordio'``: insightface's ``train.rec`` with its ``train.idx`` beside it.
+
+    Per image only its path (in a :class:`PathTable`) or record offset is kept. An
+    image that cannot be read or decoded is skipped and counted in
+    :attr:`num_skipped` (summed over data-loader workers): in training mmengine
+    fetches another sample; in ``test_mode`` the item is ``None`` and
+    :func:`skip_none_collate` drops it from the batch. Loading happens in the
+    pipeline: start it with ``LoadFaceImage``, which reads the file, or the record's
+    bytes for RecordIO.
+
+    Args:
+        data_root: pool root.
+        ann_file: a file list or a ``.rec`` file, relative to ``data_root``; ``''`` for a folder.
+        data_prefix: image folder relative to ``data_root`` (folder and list sources).
+        source: ``'auto'``, ``'folder'``, ``'list'`` or ``'recordio'``.
+        extensions: image suffixes a folder walk keeps.
+        pipeline: transforms, starting with ``LoadFaceImage``.
+        indices: keep only these indices (or the first ``n``).
+        metainfo: e.g. ``dict(classes=...)`` for the classes a model will predict.
+        test_mode: return ``None`` for unreadable items instead of fetching another.
+        lazy_init: defer listing until first use.
+        max_refetch: tries to find a readable image in training.
+    """
+
+    def __init__(self, data_root: str = '', ann_file: str = '', data_prefix: Union[str, dict] = '',
+                 source: str = 'auto', extensions: Sequence[str] = IMG_EXTENSIONS,
+                 pipeline: Sequence[Union[dict, Callable]] = (),
+                 indices: Optional[Union[int, Sequence[int]]] = None, metainfo: Optional[dict] = None,
+                 test_mode: bool = False, lazy_init: bool = False, max_refetch: int = 1000):
+        if source == 'auto':
+            source = 'folder' if not ann_file else 'recordio' if ann_file.endswith('.rec') else 'list'
+        if source not in ('folder', 'list', 'recordio'):
+            raise ValueError(f"source must be 'auto', 'folder', 'list' or 'recordio', got {source!r}")
+        self.source = source
+        self.extensions = tuple(extensions)
+        # one slot per loader worker (slot 0: main process), so no two processes race on a count
+        self._skipped = torch.zeros(_MAX_WORKERS + 1, dtype=torch.int64).share_memory_()
+        self._rec_file = None
+        if isinstance(data_prefix, str):
+            data_prefix = dict(img_path=data_prefix)
+        pipeline = [TRANSFORMS.build(t) if isinstance(t, dict) else t for t in pipeline]
+        super().__init__(ann_file=ann_file, metainfo=metainfo, data_root=data_root, data_prefix=data_prefix,
+                         indices=indices, serialize_data=False, pipeline=pipeline, test_mode=test_mode,
+                         lazy_init=lazy_init, max_refetch=max_refetch)
+
+    # listing -------------------------------------------------------------------------
+    def full_init(self) -> None:
+        if self._fully_initialized:
+            return
+        prefix = self.data_prefix['img_path']
+        if self.source == 'folder':
+            if not osp.isdir(prefix):
+                raise FileNotFoundError(f'UnlabeledFaces: image folder not found: {prefix}')
+            self._paths = walk_images(prefix, self.extensions)
+        elif self.source == 'list':
+            if not osp.exists(self.ann_file):
+                raise FileNotFoundError(f'UnlabeledFaces: file list not found: {self.ann_file}')
+            self._paths = PathTable()
+            with open(self.ann_file, encoding='utf-8') as f:
+                for line in f:
+                    line = line.strip()
+                    if line and not line.startswith('#'):
+                        self._paths.append(line.split()[0])
+            self._paths.freeze()
+        else:
+            idx_path = osp.splitext(self.ann_file)[0] + '.idx'
+            for p in (self.ann_file, idx_path):
+                if not osp.exists(p):
+                    raise FileNotFoundError(f'UnlabeledFaces: RecordIO file not found: {p}')
+            keys, offsets = recordio.read_index(idx_path)
+            self._offsets = offsets[recordio.image_keys(self.ann_file, keys, offsets)]
+        if self._indices is not None:
+            n = self._num_all()
+            keep = np.arange(min(self._indices, n)) if isinstance(self._indices, int) \
+                else np.asarray(self._indices, dtype=np.int64)
+            if self.source == 'recordio':
+                self._offsets = self._offsets[keep]
+            else:
+                self._paths = self._paths.take(keep)
+        if len(self) == 0:
+            print_log(f'UnlabeledFaces: the pool at {prefix or self.ann_file} holds no images', 'current',
+                      level=30)
+        self._fully_initialized = True
+
+    def _num_all(self) -> int:
+        return int(self._offsets.size) if self.source == 'recordio' else len(self._paths)
+
+    def __len__(self) -> int:
+        if not self._fully_initialized:
+            self.full_init()
+        return self._num_all()
+
+    def get_data_info(self, idx: int) -> dict:
+        if self.source == 'recordio':
+            return dict(img_path=f'{self.ann_file}@{int(self._offsets[idx])}', sample_idx=idx)
+        return dict(img_path=osp.join(self.data_prefix['img_path'], self._paths[idx]), sample_idx=idx)
+
+    # loading -------------------------------------------------------------------------
+    def _read_record(self, idx: int) -> bytes:
+        if self._rec_file is None:  # opened lazily, once per loader worker
+            self._rec_file = open(self.ann_file, 'rb')
+        return recordio.unpack(recordio.read_record(self._rec_file, self._offsets[idx]))[1]
+
+    def prepare_data(self, idx: int) -> Optional[dict]:
+        info = self.get_data_info(idx)
+        try:
+            if self.source == 'recordio':
+                info['img_bytes'] = self._read_record(idx)
+            data = self.pipeline(info)
+        except (OSError, ValueError) as e:  # unreadable record or strict loader
+            print_log(f'UnlabeledFaces: skipping {info["img_path"]}: {e}', 'current', level=30)
+            data = None
+        if data is None:
+            worker = torch.utils.data.get_worker_info()
+            self._skipped[0 if worker is None else 1 + worker.id % _MAX_WORKERS] += 1
+        return data
+
+    def __getitem__(self, idx: int) -> Optional[dict]:
+        if not self._fully_initialized:
+            self.full_init()
+        if self.test_mode:
+            return self.prepare_data(idx)
+        for _ in range(self.max_refetch + 1):
+            data = self.prepare_data(idx)
+            if data is not None:
+                return data
+            idx = self._rand_another()
+        raise RuntimeError(f'UnlabeledFaces: no readable image found in {self.max_refetch} tries')
+
+    @property
+    def num_skipped(self) -> int:
+        """Unreadable images met so far, in this process and its loader workers."""
+        return int(self._skipped.sum())
+
+    def __getstate__(self):
+        state = self.__dict__.copy()
+        state['_rec_file'] = None  # file handles do not cross processes
+        return state
+
+
+@FUNCTIONS.register_module()
+def skip_none_collate(data_batch: Sequence) -> Union[dict, list]:
+    """mmengine's ``pseudo_collate`` after dropping the ``None`` items of unreadable images."""
+    return pseudo_collate([d for d in data_batch if d is not None])

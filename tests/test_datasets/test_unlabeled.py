@@ -1,0 +1,110 @@
+import os
+import os.path as osp
+
+import cv2
+import numpy as np
+import pytest
+import torch
+
+from mmfer.datasets import PathTable, UnlabeledFaces, skip_none_collate
+from mmfer.datasets.recordio import write_recordio
+
+PIPE = [dict(type='LoadFaceImage', ignore_empty=True), dict(type='mmpretrain.PackInputs')]
+
+
+def _encode(value, size=16):
+    return cv2.imencode('.jpg', np.full((size, size, 3), value, np.uint8))[1].tobytes()
+
+
+@pytest.fixture
+def pool_dir(tmp_path):
+    """VGGFace2-like tree: 2 identities x 3 images, one corrupt, one truncated, one non-image."""
+    root = tmp_path / 'pool'
+    for ident in ('n0002', 'n0001'):
+        (root / ident).mkdir(parents=True)
+        for k in range(3):
+            (root / ident / f'{k:04d}.jpg').write_bytes(_encode(10 * k + (100 if ident == 'n0002' else 0)))
+    (root / 'n0001' / '0001.jpg').write_bytes(b'not a jpeg at all')
+    good = _encode(50)
+    (root / 'n0002' / '0002.jpg').write_bytes(good[:len(good) // 2])  # truncated
+    (root / 'n0002' / 'notes.txt').write_text('ignored')
+    return str(root)
+
+
+def test_folder_order_and_skip_count(pool_dir):
+    ds = UnlabeledFaces(data_root=pool_dir, pipeline=PIPE, test_mode=True)
+    assert len(ds) == 6
+    names = [osp.relpath(ds.get_data_info(i)['img_path'], pool_dir) for i in range(6)]
+    assert names == [f'{i}/{k:04d}.jpg' for i in ('n0001', 'n0002') for k in range(3)]
+    items = [ds[i] for i in range(6)]
+    assert [it is None for it in items] == [False, True, False, False, False, True]
+    assert ds.num_skipped == 2
+    batch = skip_none_collate(items)
+    assert len(batch['inputs']) == 4
+
+
+def test_training_mode_fetches_another_and_counts(pool_dir):
+    ds = UnlabeledFaces(data_root=pool_dir, pipeline=PIPE)
+    for i in range(6):
+        assert ds[i] is not None
+    assert ds.num_skipped >= 2
+
+
+def test_counts_survive_loader_workers(pool_dir):
+    ds = UnlabeledFaces(data_root=pool_dir, pipeline=PIPE, test_mode=True)
+    loader = torch.utils.data.DataLoader(ds, batch_size=2, num_workers=2, collate_fn=skip_none_collate)
+    n = sum(len(b['inputs']) for b in loader)
+    assert n == 4 and ds.num_skipped == 2
+
+
+def test_file_list_and_missing_file(pool_dir, tmp_path):
+    lst = tmp_path / 'list.txt'
+    lst.write_text('n0001/0000.jpg 3\n# comment\nn0001/missing.jpg\nn0002/0001.jpg\n')
+    ds = UnlabeledFaces(data_root='', ann_file=str(lst), data_prefix=pool_dir, pipeline=PIPE, test_mode=True)
+    assert ds.source == 'list' and len(ds) == 3
+    assert ds[0] is not None and ds[1] is None and ds[2] is not None
+    assert ds.num_skipped == 1
+
+
+def test_recordio_without_mxnet(tmp_path):
+    rec, idx = str(tmp_path / 'train.rec'), str(tmp_path / 'train.idx')
+    imgs = [_encode(v) for v in (20, 120, 220)]
+    write_recordio(rec, idx, imgs, labels=[0, 0, 1])
+    ds = UnlabeledFaces(data_root=str(tmp_path), ann_file='train.rec', pipeline=PIPE, test_mode=True)
+    assert ds.source == 'recordio' and len(ds) == 3  # header record 0 excluded
+    means = [float(ds[i]['inputs'].float().mean()) for i in range(3)]
+    np.testing.assert_allclose(means, [20, 120, 220], atol=3)
+    # a torn record is skipped and counted, not a crash
+    with open(rec, 'r+b') as f:
+        f.truncate(os.path.getsize(rec) - 40)
+    ds = UnlabeledFaces(data_root=str(tmp_path), ann_file='train.rec', pipeline=PIPE, test_mode=True)
+    assert ds[2] is None and ds.num_skipped == 1
+
+
+def test_recordio_without_header(tmp_path):
+    rec, idx = str(tmp_path / 'p.rec'), str(tmp_path / 'p.idx')
+    write_recordio(rec, idx, [_encode(1), _encode(2)], insightface_header=False)
+    assert len(UnlabeledFaces(ann_file=rec, source='recordio')) == 2
+
+
+def test_empty_pool_and_missing_sources(tmp_path):
+    (tmp_path / 'empty').mkdir()
+    assert len(UnlabeledFaces(data_root=str(tmp_path / 'empty'))) == 0
+    with pytest.raises(FileNotFoundError, match='image folder not found'):
+        UnlabeledFaces(data_root=str(tmp_path / 'nowhere'))
+    with pytest.raises(FileNotFoundError, match='RecordIO file not found'):
+        UnlabeledFaces(ann_file=str(tmp_path / 'x.rec'))
+
+
+def test_path_table_is_compact_and_exact():
+    paths = [f'id{i % 7}/img_{i:07d}.jpg' for i in range(5000)] + ['ünïcode/ä.jpg']
+    table = PathTable(paths)
+    assert len(table) == len(paths) and all(table[i] == p for i, p in enumerate(paths))
+    assert table.buffer.nbytes == sum(len(p.encode()) for p in paths)
+    assert [table.take(np.array([5000, 3]))[k] for k in range(2)] == [paths[5000], paths[3]]
+
+
+def test_synthfer_pool_reads(synthfer_root):
+    ds = UnlabeledFaces(data_root=osp.join(synthfer_root, 'pool'), ann_file='list.txt', pipeline=PIPE,
+                        indices=10)
+    assert len(ds) == 10 and ds[0]['inputs'].shape == (3, 32, 32)
