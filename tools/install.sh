@@ -33,9 +33,9 @@ pip=("$py" -m pip --disable-pip-version-check)
 
 if ! "$py" -c 'import torch, torchvision' 2>/dev/null; then
     say "installing torch 2.14.1 + torchvision 0.29.1"
-    "${pip[@]}" install -q torch==2.14.1 torchvision==0.29.1
+    "${pip[@]}" install -qq torch==2.14.1 torchvision==0.29.1
 fi
-"${pip[@]}" install -q -r "$repo/requirements/build.txt"
+"${pip[@]}" install -qq -r "$repo/requirements/build.txt"
 
 links=(--find-links "$cache")
 if [ -n "${MMFER_FIND_LINKS:-}" ]; then
@@ -44,26 +44,26 @@ fi
 
 if "$py" -c 'import mmcv, mmcv.ops; assert mmcv.__version__ == "2.1.0"' 2>/dev/null; then
     say "mmcv 2.1.0 with ops already installed"
-elif "${pip[@]}" install -q --only-binary mmcv "${links[@]}" mmcv==2.1.0 2>/dev/null; then
+elif "${pip[@]}" install -qq --only-binary mmcv "${links[@]}" mmcv==2.1.0 2>/dev/null; then
     say "installed mmcv 2.1.0 from a prebuilt wheel"
 else
     say "building mmcv 2.1.0 with ops from source (one time, ~20-25 min on 2 cores; cached in $cache)"
     start=$(date +%s)
     work=$(mktemp -d)
     trap 'rm -rf "$work"' EXIT
-    "${pip[@]}" download -q --no-deps --no-binary :all: --no-build-isolation -d "$work" mmcv==2.1.0
+    "${pip[@]}" download -qq --no-deps --no-binary :all: --no-build-isolation -d "$work" mmcv==2.1.0
     tar -xzf "$work"/mmcv-2.1.0.tar.gz -C "$work"
     # torch >= 2.6 headers need C++20.
     sed -i -e 's/-std=c++14/-std=c++20/g' -e 's/-std=c++17/-std=c++20/g' "$work/mmcv-2.1.0/setup.py"
     (cd "$work/mmcv-2.1.0" && MMCV_WITH_OPS=1 MAX_JOBS=${MAX_JOBS:-$(nproc)} \
-        "${pip[@]}" wheel -q --no-build-isolation --no-deps -w "$cache" .)
-    "${pip[@]}" install -q --only-binary mmcv --find-links "$cache" mmcv==2.1.0
+        "${pip[@]}" wheel -qq --no-build-isolation --no-deps -w "$cache" .)
+    "${pip[@]}" install -qq --only-binary mmcv --find-links "$cache" mmcv==2.1.0
     say "mmcv built in $(( ($(date +%s) - start) / 60 )) min; wheel cached in $cache"
 fi
 
 say "installing mmengine, mmpretrain, mmdet and mmfer (editable, extras: $extras)"
-"${pip[@]}" install -q "${links[@]}" -r "$repo/requirements/mminstall.txt"
-"${pip[@]}" install -q "${links[@]}" -e "$repo[$extras]"
+"${pip[@]}" install -qq "${links[@]}" -r "$repo/requirements/mminstall.txt"
+"${pip[@]}" install -qq "${links[@]}" -e "$repo[$extras]"
 
 if "$py" -c 'import transformers' 2>/dev/null; then
     say "WARNING: 'transformers' is installed in $venv; mmpretrain 1.2 fails to import beside it. Uninstall it."
