@@ -37,7 +37,7 @@ __all__ = [
 # modules then; so each child imports its parent's modules first, then mmfer's.
 _ENGINE = ['mmpretrain.engine']
 _DATA = ['mmpretrain.datasets', 'mmfer.datasets']
-_MODELS = ['mmpretrain.models']
+_MODELS = ['mmpretrain.models', 'mmfer.models']
 _EVAL = ['mmpretrain.evaluation']
 _VIS = ['mmpretrain.visualization']
 

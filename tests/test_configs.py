@@ -18,9 +18,23 @@ def test_leaf_config_builds_model(path):
     assert cfg.default_scope == 'mmfer'
     with DefaultScope.overwrite_default_scope('mmfer'):
         model = MODELS.build(cfg.model)
+    if cfg.model.type == 'FaceMAE':  # stage I: unlabeled pool, no classes
+        assert cfg.train_dataloader.dataset.type == 'UnlabeledFaces'
+        assert model.neck.decoder_pos_embed.shape[1] == model.backbone.num_patches + 1
+        return
     assert model.head.num_classes == cfg.data_preprocessor.num_classes
     for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
         assert cfg[loader].dataset.type in ('SynthFER', 'RAFDB', 'AffectNet', 'FERPlus')
+
+
+def test_face_mae_paper_settings():
+    cfg = Config.fromfile(osp.join(REPO, 'configs', 'face_mae', 'face-mae_vit-base-p16_8xb32-600e_face-pool.py'))
+    assert cfg.model.backbone.mask_ratio == 0.75 and cfg.model.head.norm_pix is False
+    assert (cfg.model.neck.decoder_embed_dim, cfg.model.neck.decoder_depth, cfg.model.neck.decoder_num_heads) \
+        == (512, 8, 16)
+    assert cfg.optim_wrapper.optimizer.lr == 3.4e-4 and cfg.optim_wrapper.optimizer.betas == (0.9, 0.95)
+    assert cfg.train_cfg.max_epochs == 600 and cfg.param_scheduler[0].end == 50
+    assert cfg.train_dataloader.batch_size * 8 == cfg.auto_scale_lr.base_batch_size == 256
 
 
 def test_affectnet8_has_eight_classes():

@@ -13,6 +13,7 @@ from . import recordio
 
 IMG_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.bmp', '.webp', '.tif', '.tiff')
 _MAX_WORKERS = 256
+_MAX_LOGGED = 20  # skipped files named in the log, per process
 
 
 class PathTable:
@@ -170,7 +171,7 @@ class UnlabeledFaces(BaseDataset):
                 self._offsets = self._offsets[keep]
             else:
                 self._paths = self._paths.take(keep)
-        if len(self) == 0:
+        if self._num_all() == 0:
             print_log(f'UnlabeledFaces: the pool at {prefix or self.ann_file} holds no images', 'current',
                       level=30)
         self._fully_initialized = True
@@ -196,16 +197,20 @@ class UnlabeledFaces(BaseDataset):
 
     def prepare_data(self, idx: int) -> Optional[dict]:
         info = self.get_data_info(idx)
+        why = 'unreadable or undecodable image'
         try:
             if self.source == 'recordio':
                 info['img_bytes'] = self._read_record(idx)
             data = self.pipeline(info)
-        except (OSError, ValueError) as e:  # unreadable record or strict loader
-            print_log(f'UnlabeledFaces: skipping {info["img_path"]}: {e}', 'current', level=30)
-            data = None
+        except (OSError, ValueError) as e:  # torn record, or a strict loader
+            data, why = None, str(e)
         if data is None:
             worker = torch.utils.data.get_worker_info()
-            self._skipped[0 if worker is None else 1 + worker.id % _MAX_WORKERS] += 1
+            slot = 0 if worker is None else 1 + worker.id % _MAX_WORKERS
+            self._skipped[slot] += 1
+            if self._skipped[slot] <= _MAX_LOGGED:
+                tail = ' (further skips are only counted)' if self._skipped[slot] == _MAX_LOGGED else ''
+                print_log(f'UnlabeledFaces: skipping {info["img_path"]}: {why}{tail}', 'current', level=30)
         return data
 
     def __getitem__(self, idx: int) -> Optional[dict]:

@@ -39,3 +39,18 @@ def test_train_then_test(synthfer_root, tmp_path, config, opts):
     correct = sum(matrix[i][i] for i in range(7))
     assert abs(metrics['accuracy/top1'] - 100 * correct / 60) < 1e-3
     assert osp.getsize(tmp_path / 'confusion_matrix.png') > 1000
+
+
+def test_face_mae_pretrain_on_pool_with_bad_files(synthfer_root, tmp_path):
+    """Stage I through tools/train.py on SynthFER's pool, with a corrupt image in the list."""
+    import shutil
+    pool = tmp_path / 'pool'
+    shutil.copytree(osp.join(synthfer_root, 'pool'), pool)
+    (pool / 'images' / 'pool_000003.jpg').write_bytes(b'\xff\xd8 broken')
+    cfg = osp.join(REPO, 'configs', 'face_mae', 'face-mae_vit-small-p8_1xb64-quick48_synthfer-pool.py')
+    log = _run([osp.join(REPO, 'tools', 'train.py'), cfg, '--work-dir', str(tmp_path / 'wd'), '--cfg-options',
+                'train_cfg.max_epochs=1', f'train_dataloader.dataset.data_root={pool}', 'train_dataloader.batch_size=16',
+                'default_hooks.logger.interval=1'], REPO)
+    assert 'Epoch(train) [1][5/5]' in log and 'loss:' in log
+    assert 'skipping' in log and 'pool_000003.jpg' in log
+    assert osp.exists(tmp_path / 'wd' / 'epoch_1.pth')

@@ -1,0 +1,4 @@
+from .heads import FaceMAEHead
+from .selfsup import FaceMAE
+
+__all__ = ['FaceMAE', 'FaceMAEHead']

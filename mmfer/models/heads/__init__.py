@@ -1,0 +1,3 @@
+from .face_mae_head import FaceMAEHead
+
+__all__ = ['FaceMAEHead']

@@ -1,0 +1,3 @@
+from .face_mae import FaceMAE
+
+__all__ = ['FaceMAE']
