@@ -26,7 +26,7 @@ def parse_args():
     parser.add_argument('--data-root', default=None, help='default: data/synthfer_quick48 (quick) or data/synthfer_full48')
     parser.add_argument('--ratio', type=float, default=0.05)
     parser.add_argument('--seed', type=int, default=0)
-    parser.add_argument('--epochs', type=int, default=None, help='full-label epochs (default 40 quick, 60 full)')
+    parser.add_argument('--epochs', type=int, default=None, help='full-label epochs (default 30 quick, 60 full)')
     parser.add_argument('--work-dir', default=osp.join(REPO, 'work_dirs', 'bench_synthfer_baseline'))
     return parser.parse_args()
 
@@ -36,7 +36,7 @@ def main():
     sizes = dict(num_train=3000, num_test=1000) if args.quick else dict(num_train=12000, num_test=3000)
     args.data_root = args.data_root or osp.join(REPO, 'data', 'synthfer_quick48' if args.quick else 'synthfer_full48')
     ensure_synthfer(args.data_root, img_size=48, num_pool=10000, **sizes)
-    epochs = args.epochs or (40 if args.quick else 60)
+    epochs = args.epochs or (30 if args.quick else 60)
     cfg = quick_config(args.config, args.data_root)
     batch = cfg.train_dataloader.batch_size
 

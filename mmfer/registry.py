@@ -35,7 +35,7 @@ __all__ = [
 
 # Lookups of plain names fall through to the parents, which do not import their own
 # modules then; so each child imports its parent's modules first, then mmfer's.
-_ENGINE = ['mmpretrain.engine']
+_ENGINE = ['mmpretrain.engine', 'mmfer.engine']
 _DATA = ['mmpretrain.datasets', 'mmfer.datasets']
 _MODELS = ['mmpretrain.models', 'mmfer.models']
 _EVAL = ['mmpretrain.evaluation']

@@ -14,7 +14,7 @@ data=data/synthfer_quick48
 cfg=configs/supervised/resnet18-w16_1xb64_synthfer-quick48.py
 split=$data/splits/labeled_5pct_seed0.json
 out=work_dirs/main
-epochs=40
+epochs=30
 
 "$py" tools/data/generate_synthfer.py "$data" --img-size 48 --num-train 3000 --num-test 1000 --num-pool 10000
 [ -f "$split" ] || "$py" tools/data/make_split.py "$cfg" --ratio 0.05 --seed 0 --out "$split"

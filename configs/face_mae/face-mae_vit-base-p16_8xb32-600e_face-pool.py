@@ -8,3 +8,4 @@ _base_ = [
     '../_base_/schedules/face_mae_600e.py', '../_base_/default_runtime.py'
 ]
 default_hooks = dict(checkpoint=dict(type='CheckpointHook', interval=10, max_keep_ckpts=3, save_best=None))
+custom_hooks = [dict(type='MAEReconstructionHook', interval=10, num_images=8)]

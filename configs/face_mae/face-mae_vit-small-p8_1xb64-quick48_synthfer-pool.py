@@ -29,3 +29,4 @@ param_scheduler = [
 optim_wrapper = dict(optimizer=dict(lr=1.5e-3))
 train_cfg = dict(max_epochs=max_epochs)
 auto_scale_lr = dict(base_batch_size=64)
+custom_hooks = [dict(type='MAEReconstructionHook', interval=5, num_images=8)]

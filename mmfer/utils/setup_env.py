@@ -13,6 +13,7 @@ def register_all_modules(init_default_scope: bool = True) -> None:
     import mmpretrain.utils
     mmpretrain.utils.register_all_modules(init_default_scope=False)
     import mmfer.datasets  # noqa: F401
+    import mmfer.engine  # noqa: F401
     import mmfer.models  # noqa: F401
     if not init_default_scope:
         return

@@ -4,6 +4,7 @@ import os.path as osp
 import subprocess
 import sys
 
+import cv2
 import pytest
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
@@ -54,3 +55,5 @@ def test_face_mae_pretrain_on_pool_with_bad_files(synthfer_root, tmp_path):
     assert 'Epoch(train) [1][5/5]' in log and 'loss:' in log
     assert 'skipping' in log and 'pool_000003.jpg' in log
     assert osp.exists(tmp_path / 'wd' / 'epoch_1.pth')
+    picture = cv2.imread(str(tmp_path / 'wd' / 'vis' / 'mae_epoch_1.png'))
+    assert picture.shape == (3 * 48, 8 * 48, 3)  # original / masked / reconstructed x 8 faces

@@ -60,8 +60,8 @@ class SynthFERConfig:
     num_pool_identities: int = 600
     class_prior: Sequence[float] = RAFDB_PRIOR
     pool_prior: Sequence[float] = POOL_PRIOR
-    intensity: Sequence[float] = (0.3, 1.0)
-    au_noise: float = 0.12
+    intensity: Sequence[float] = (0.4, 1.0)
+    au_noise: float = 0.1
     occlusion_p: float = 0.1
     distractor_frac: float = 0.15
     label_noise: float = 0.0
@@ -171,7 +171,7 @@ def generate(root: str, cfg: SynthFERConfig, workers: int = 1, progress: bool = 
 
     If ``root/meta.json`` already records the same settings, nothing is redone.
     """
-    meta = dict(generator='SynthFER', version=1, classes=list(CLASSES), config=asdict(cfg))
+    meta = dict(generator='SynthFER', version=2, classes=list(CLASSES), config=asdict(cfg))
     meta_path = osp.join(root, 'meta.json')
     if osp.exists(meta_path):
         with open(meta_path) as f:

@@ -1,0 +1,3 @@
+from .hooks import MAEReconstructionHook
+
+__all__ = ['MAEReconstructionHook']
