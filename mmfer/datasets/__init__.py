@@ -3,11 +3,11 @@ from .base import AnnotationError, FERDataset
 from .ferplus import FERPLUS_CLASSES, FERPlus
 from .rafdb import RAFDB, RAFDB_CLASSES, SynthFER
 from .splits import load_split, make_split, save_split, stratified_split
-from .transforms import LoadFaceImage
+from .transforms import FacialMixup, LoadFaceImage
 from .unlabeled import PathTable, UnlabeledFaces, skip_none_collate
 
 __all__ = [
     'AffectNet', 'AFFECTNET_CLASSES', 'AnnotationError', 'FERDataset', 'FERPlus', 'FERPLUS_CLASSES',
     'RAFDB', 'RAFDB_CLASSES', 'SynthFER', 'load_split', 'make_split', 'save_split', 'stratified_split',
-    'LoadFaceImage', 'PathTable', 'UnlabeledFaces', 'skip_none_collate'
+    'FacialMixup', 'LoadFaceImage', 'PathTable', 'UnlabeledFaces', 'skip_none_collate'
 ]

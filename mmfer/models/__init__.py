@@ -1,4 +1,5 @@
+from .classifiers import FacialMixupClassifier
 from .heads import FaceMAEHead
 from .selfsup import FaceMAE
 
-__all__ = ['FaceMAE', 'FaceMAEHead']
+__all__ = ['FaceMAE', 'FaceMAEHead', 'FacialMixupClassifier']

@@ -1,6 +1,8 @@
 """tools/train.py and tools/test.py end to end on tiny SynthFER, with both backbones."""
+import glob
 import json
 import os.path as osp
+import shutil
 import subprocess
 import sys
 
@@ -42,18 +44,34 @@ def test_train_then_test(synthfer_root, tmp_path, config, opts):
     assert osp.getsize(tmp_path / 'confusion_matrix.png') > 1000
 
 
-def test_face_mae_pretrain_on_pool_with_bad_files(synthfer_root, tmp_path):
-    """Stage I through tools/train.py on SynthFER's pool, with a corrupt image in the list."""
-    import shutil
+def test_method_a_stage1_then_stage2(synthfer_root, tmp_path):
+    """Stage I through tools/train.py on SynthFER's pool (with a corrupt image in the list), then
+    stage II from its encoder on a 25 % split with FacialMixup."""
     pool = tmp_path / 'pool'
     shutil.copytree(osp.join(synthfer_root, 'pool'), pool)
     (pool / 'images' / 'pool_000003.jpg').write_bytes(b'\xff\xd8 broken')
     cfg = osp.join(REPO, 'configs', 'face_mae', 'face-mae_vit-small-p8_1xb64-quick48_synthfer-pool.py')
     log = _run([osp.join(REPO, 'tools', 'train.py'), cfg, '--work-dir', str(tmp_path / 'wd'), '--cfg-options',
                 'train_cfg.max_epochs=1', f'train_dataloader.dataset.data_root={pool}', 'train_dataloader.batch_size=16',
-                'default_hooks.logger.interval=1'], REPO)
+                'default_hooks.logger.interval=1', 'model.backbone.img_size=32', 'model.neck.num_patches=16',
+                'train_dataloader.dataset.pipeline.1.scale=32'], REPO)
     assert 'Epoch(train) [1][5/5]' in log and 'loss:' in log
     assert 'skipping' in log and 'pool_000003.jpg' in log
     assert osp.exists(tmp_path / 'wd' / 'epoch_1.pth')
     picture = cv2.imread(str(tmp_path / 'wd' / 'vis' / 'mae_epoch_1.png'))
-    assert picture.shape == (3 * 48, 8 * 48, 3)  # original / masked / reconstructed x 8 faces
+    assert picture.shape == (3 * 32, 8 * 32, 3)  # original / masked / reconstructed x 8 faces
+
+    split = str(tmp_path / 'split.json')
+    stage2 = osp.join(REPO, 'configs', 'method_a', 'stage2_vit-small-p8_1xb64-quick48_synthfer-5pct.py')
+    _run([osp.join(REPO, 'tools', 'data', 'make_split.py'), stage2, '--ratio', '0.25', '--out', split,
+          '--cfg-options', f'train_dataloader.dataset.data_root={synthfer_root}'], REPO)
+    log = _run([osp.join(REPO, 'tools', 'train.py'), stage2, '--work-dir', str(tmp_path / 'wd2'), '--cfg-options',
+                'train_cfg.max_epochs=1', 'train_cfg.val_interval=1', 'default_hooks.logger.interval=1',
+                f'model.backbone.init_cfg.checkpoint={tmp_path}/wd/epoch_1.pth', 'model.backbone.img_size=32',
+                f'train_dataloader.dataset.split_file={split}', 'train_dataloader.batch_size=8',
+                'val_dataloader.dataset.pipeline.1.scale=(32,32)']
+               + [f'{k}_dataloader.dataset.data_root={synthfer_root}' for k in ('train', 'val', 'test')], REPO)
+    assert 'loss_mix:' in log and 'loss_real:' in log and 'accuracy/top1' in log
+    init_log = open(glob.glob(str(tmp_path / 'wd2' / '*' / '*.log'))[0]).read()  # init info goes to the file only
+    assert init_log.count(f'PretrainedInit: load from {tmp_path}/wd/epoch_1.pth') >= 4 * 6  # 4 blocks x 6+ tensors
+    assert 'missing keys' not in init_log.lower()

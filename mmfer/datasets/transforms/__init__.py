@@ -1,3 +1,4 @@
+from .facial_mixup import FacialMixup, MixedBatch, box_iou
 from .loading import LoadFaceImage, decode_image
 
-__all__ = ['LoadFaceImage', 'decode_image']
+__all__ = ['FacialMixup', 'MixedBatch', 'box_iou', 'LoadFaceImage', 'decode_image']

@@ -1,0 +1,3 @@
+from .facial_mixup_classifier import FacialMixupClassifier
+
+__all__ = ['FacialMixupClassifier']

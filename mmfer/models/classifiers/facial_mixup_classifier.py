@@ -1,0 +1,49 @@
+"""Stage II of method A: supervised fine-tuning on real and face-Mixup images."""
+from typing import Dict, List, Optional
+
+import torch
+import torch.nn.functional as F
+from mmpretrain.models.classifiers import ImageClassifier
+
+from mmfer.registry import MODELS, TRANSFORMS
+
+
+def soft_cross_entropy(logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """Per-sample cross-entropy against soft targets, ``(N,)``."""
+    return -(target * F.log_softmax(logits, dim=-1)).sum(-1)
+
+
+@MODELS.register_module()
+class FacialMixupClassifier(ImageClassifier):
+    """mmpretrain's ``ImageClassifier`` trained on real and :class:`FacialMixup` images.
+
+    Each step runs the real batch ``x`` and its mixed batch through the network
+    together and minimises method A's loss
+
+    ``L = (1/N) [ sum_i CE(f(mix_i), y_mix_i) + sum_i w_i (CE(f(x_i), y_i) + CE(f(x_pair(i)), y_pair(i))) ]``
+
+    with ``w_i`` the pair's real weight (``1 - IoU`` by default), logged as
+    ``loss_mix`` and ``loss_real``. The head's own ``loss`` config is not used in
+    training; prediction and evaluation are plain ``ImageClassifier``.
+
+    Args:
+        facial_mixup: a :class:`FacialMixup` config; ``num_classes`` defaults to the head's.
+        **kwargs: ``ImageClassifier`` arguments (backbone, neck, head, data_preprocessor, ...).
+    """
+
+    def __init__(self, facial_mixup: dict, **kwargs) -> None:
+        super().__init__(**kwargs)
+        facial_mixup = dict(facial_mixup)
+        facial_mixup.setdefault('type', 'FacialMixup')
+        facial_mixup.setdefault('num_classes', self.head.num_classes)
+        self.facial_mixup = TRANSFORMS.build(facial_mixup)
+
+    def loss(self, inputs: torch.Tensor, data_samples: List, lam: Optional[float] = None) -> Dict[str, torch.Tensor]:
+        n = inputs.shape[0]
+        batch = self.facial_mixup(inputs, data_samples, lam=lam)
+        logits = self.head(self.extract_feat(torch.cat([inputs, batch.mixed])))
+        real_logits, mix_logits = logits[:n], logits[n:]
+        ce_real = soft_cross_entropy(real_logits, batch.real_target)
+        loss_real = (batch.real_weight * (ce_real + ce_real[batch.pair])).sum() / n
+        loss_mix = soft_cross_entropy(mix_logits, batch.mixed_target).sum() / n
+        return dict(loss_mix=loss_mix, loss_real=loss_real)
