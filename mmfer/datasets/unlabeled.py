@@ -1,4 +1,5 @@
 """Unlabeled face pools of any size: image folders, file lists and RecordIO pairs."""
+import csv
 import os
 import os.path as osp
 from typing import Callable, List, Optional, Sequence, Union
@@ -114,19 +115,25 @@ class UnlabeledFaces(BaseDataset):
         test_mode: return ``None`` for unreadable items instead of fetching another.
         lazy_init: defer listing until first use.
         max_refetch: tries to find a readable image in training.
+        hidden_truth: a CSV with ``filename`` and ``label`` columns (SynthFER's
+            ``pool/hidden_truth.csv``), filenames as in the list; each sample then
+            carries ``gt_label`` for evaluation only (pseudo-label and mining precision).
     """
 
     def __init__(self, data_root: str = '', ann_file: str = '', data_prefix: Union[str, dict] = '',
                  source: str = 'auto', extensions: Sequence[str] = IMG_EXTENSIONS,
                  pipeline: Sequence[Union[dict, Callable]] = (),
                  indices: Optional[Union[int, Sequence[int]]] = None, metainfo: Optional[dict] = None,
-                 test_mode: bool = False, lazy_init: bool = False, max_refetch: int = 1000):
+                 test_mode: bool = False, lazy_init: bool = False, max_refetch: int = 1000,
+                 hidden_truth: Optional[str] = None):
         if source == 'auto':
             source = 'folder' if not ann_file else 'recordio' if ann_file.endswith('.rec') else 'list'
         if source not in ('folder', 'list', 'recordio'):
             raise ValueError(f"source must be 'auto', 'folder', 'list' or 'recordio', got {source!r}")
         self.source = source
         self.extensions = tuple(extensions)
+        self.hidden_truth = hidden_truth
+        self._truth = None
         # one slot per loader worker (slot 0: main process), so no two processes race on a count
         self._skipped = torch.zeros(_MAX_WORKERS + 1, dtype=torch.int64).share_memory_()
         self._rec_file = None
@@ -171,10 +178,23 @@ class UnlabeledFaces(BaseDataset):
                 self._offsets = self._offsets[keep]
             else:
                 self._paths = self._paths.take(keep)
+        if self.hidden_truth is not None:
+            self._truth = self._load_truth()
         if self._num_all() == 0:
             print_log(f'UnlabeledFaces: the pool at {prefix or self.ann_file} holds no images', 'current',
                       level=30)
         self._fully_initialized = True
+
+    def _load_truth(self) -> np.ndarray:
+        if self.source == 'recordio':
+            raise ValueError('hidden_truth is supported for folder and list pools')
+        path = osp.join(self.data_root, self.hidden_truth) if not osp.isabs(self.hidden_truth) else self.hidden_truth
+        with open(path, newline='') as f:
+            by_name = {row['filename']: int(row['label']) for row in csv.DictReader(f)}
+        try:
+            return np.array([by_name[self._paths[i]] for i in range(len(self._paths))], dtype=np.int64)
+        except KeyError as e:
+            raise ValueError(f'{path}: no hidden label for pool image {e}') from None
 
     def _num_all(self) -> int:
         return int(self._offsets.size) if self.source == 'recordio' else len(self._paths)
@@ -187,7 +207,10 @@ class UnlabeledFaces(BaseDataset):
     def get_data_info(self, idx: int) -> dict:
         if self.source == 'recordio':
             return dict(img_path=f'{self.ann_file}@{int(self._offsets[idx])}', sample_idx=idx)
-        return dict(img_path=osp.join(self.data_prefix['img_path'], self._paths[idx]), sample_idx=idx)
+        info = dict(img_path=osp.join(self.data_prefix['img_path'], self._paths[idx]), sample_idx=idx)
+        if self._truth is not None:
+            info['gt_label'] = int(self._truth[idx])
+        return info
 
     # loading -------------------------------------------------------------------------
     def _read_record(self, idx: int) -> bytes:

@@ -1,3 +1,3 @@
-from .hooks import MAEReconstructionHook
+from .hooks import MAEReconstructionHook, SemiFERHook
 
-__all__ = ['MAEReconstructionHook']
+__all__ = ['MAEReconstructionHook', 'SemiFERHook']

@@ -108,3 +108,12 @@ def test_synthfer_pool_reads(synthfer_root):
     ds = UnlabeledFaces(data_root=osp.join(synthfer_root, 'pool'), ann_file='list.txt', pipeline=PIPE,
                         indices=10)
     assert len(ds) == 10 and ds[0]['inputs'].shape == (3, 32, 32)
+
+
+def test_hidden_truth_labels_follow_the_list(synthfer_root):
+    pool = osp.join(synthfer_root, 'pool')
+    ds = UnlabeledFaces(data_root=pool, ann_file='list.txt', hidden_truth='hidden_truth.csv', indices=[5, 0])
+    rows = [r.split(',') for r in open(osp.join(pool, 'hidden_truth.csv')).read().split('\n')[1:] if r]
+    assert [ds.get_data_info(i)['gt_label'] for i in range(2)] == [int(rows[5][2]), int(rows[0][2])]
+    with pytest.raises(ValueError, match='no hidden label'):
+        UnlabeledFaces(data_root=pool, hidden_truth='hidden_truth.csv', data_prefix='images')  # folder paths differ

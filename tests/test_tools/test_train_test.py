@@ -75,3 +75,28 @@ def test_method_a_stage1_then_stage2(synthfer_root, tmp_path):
     init_log = open(glob.glob(str(tmp_path / 'wd2' / '*' / '*.log'))[0]).read()  # init info goes to the file only
     assert init_log.count(f'PretrainedInit: load from {tmp_path}/wd/epoch_1.pth') >= 4 * 6  # 4 blocks x 6+ tensors
     assert 'missing keys' not in init_log.lower()
+
+
+def test_method_a_stage3_runs_with_teacher(synthfer_root, tmp_path):
+    """Stage III through tools/train.py: labeled split + pool with hidden truth, 2 views, EMA teacher."""
+    split = str(tmp_path / 'split.json')
+    stage3 = osp.join(REPO, 'configs', 'method_a', 'stage3_vit-small-p8_1xb128-quick48_synthfer-5pct.py')
+    _run([osp.join(REPO, 'tools', 'data', 'make_split.py'), osp.join(REPO, 'configs', 'supervised',
+          'resnet18_1xb64_synthfer.py'), '--ratio', '0.25', '--out', split,
+          '--cfg-options', f'train_dataloader.dataset.data_root={synthfer_root}'], REPO)
+    size32 = [f'train_dataloader.dataset.datasets.{d}.pipeline.{k}' for d, k in ((0, 1), )]
+    log = _run([osp.join(REPO, 'tools', 'train.py'), stage3, '--work-dir', str(tmp_path / 'wd'), '--cfg-options',
+                'load_from=None', 'train_cfg.max_iters=4', 'train_cfg.val_interval=4', 'default_hooks.logger.interval=1',
+                'model.classifier.backbone.img_size=32', 'train_dataloader.batch_size=8',
+                'train_dataloader.sampler.batch_size=8', 'model.threshold=0.0',
+                f'train_dataloader.dataset.datasets.0.data_root={synthfer_root}',
+                f'train_dataloader.dataset.datasets.0.split_file={split}',
+                f'train_dataloader.dataset.datasets.1.data_root={synthfer_root}/pool',
+                'train_dataloader.dataset.datasets.0.pipeline.1.scale=32',
+                'train_dataloader.dataset.datasets.1.pipeline.1.unsup_teacher.0.scale=32',
+                'train_dataloader.dataset.datasets.1.pipeline.1.unsup_student.0.scale=32',
+                f'val_dataloader.dataset.data_root={synthfer_root}', 'val_dataloader.dataset.pipeline.1.scale=(32,32)'],
+               REPO)
+    for key in ('sup_loss', 'unsup_loss', 'unsup_mask_rate: 1.0000', 'unsup_pseudo_acc', 'unsup_pseudo_cls6',
+                'accuracy/top1'):
+        assert key in log, key

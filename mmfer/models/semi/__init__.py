@@ -1,0 +1,3 @@
+from .semi_fer_classifier import SemiFERClassifier
+
+__all__ = ['SemiFERClassifier']

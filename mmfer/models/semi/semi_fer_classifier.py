@@ -1,0 +1,102 @@
+"""Method A, stage III: a student and an EMA teacher around any mmpretrain classifier."""
+import copy
+from typing import Dict, List, Optional
+
+import torch
+import torch.nn.functional as F
+from mmengine.model import BaseModel
+
+from mmfer.registry import MODELS
+
+
+@MODELS.register_module()
+class SemiFERClassifier(BaseModel):
+    """FixMatch-style semi-supervised classifier with an EMA teacher (mmdet's ``SemiBaseDetector``
+    pattern, for classification).
+
+    ``student`` and ``teacher`` are two copies of one classifier config. In training the batch
+    comes from mmdet's ``MultiBranch`` pipeline as three branches: ``sup`` (labeled images),
+    ``unsup_teacher`` (weak views) and ``unsup_student`` (strong views of the same unlabeled
+    images). The teacher's hard pseudo-label on the weak view is kept when its confidence is at
+    least ``threshold``; the student learns it on the strong view:
+
+    ``loss = sup_loss + unsup_weight * mean_i(mask_i * CE(student(strong_i), pseudo_i))``
+
+    (the mean runs over every unlabeled image, as in FixMatch). The teacher is never trained
+    here: :class:`~mmfer.engine.hooks.SemiFERHook` moves it by EMA and owns the schedules of
+    ``threshold`` and ``unsup_weight``. Losses are logged as ``sup_*`` and ``unsup_loss``,
+    together with ``unsup_mask_rate``, the kept pseudo-labels' class shares
+    ``unsup_pseudo_cls<k>`` and, when the unlabeled samples carry a hidden ``gt_label``
+    (``UnlabeledFaces(hidden_truth=...)``; -1 for non-faces, which are not judged),
+    ``unsup_pseudo_acc``, the accuracy of the kept pseudo-labels.
+
+    A plain classifier checkpoint (stage II) loads into both copies; validation and testing
+    use the teacher (``predict_on='teacher'``) or the student.
+
+    Args:
+        classifier: an mmpretrain classifier config (``ImageClassifier``, ``FacialMixupClassifier``, ...).
+        threshold: confidence for keeping a pseudo-label (method A: 0.7).
+        unsup_weight: weight of the unlabeled loss (method A: 5).
+        predict_on: ``'teacher'`` or ``'student'``.
+        data_preprocessor: usually mmdet's ``MultiBranchDataPreprocessor`` around mmpretrain's
+            ``ClsDataPreprocessor``.
+    """
+
+    def __init__(self, classifier: dict, threshold: float = 0.7, unsup_weight: float = 5.0,
+                 predict_on: str = 'teacher', data_preprocessor: Optional[dict] = None,
+                 init_cfg: Optional[dict] = None) -> None:
+        super().__init__(data_preprocessor=data_preprocessor, init_cfg=init_cfg)
+        if predict_on not in ('teacher', 'student'):
+            raise ValueError(f"predict_on must be 'teacher' or 'student', got {predict_on!r}")
+        self.student = MODELS.build(copy.deepcopy(classifier))
+        self.teacher = MODELS.build(copy.deepcopy(classifier))
+        self.teacher.load_state_dict(self.student.state_dict())
+        self.teacher.requires_grad_(False)
+        self.threshold = threshold
+        self.unsup_weight = unsup_weight
+        self.predict_on = predict_on
+
+    def forward(self, inputs, data_samples=None, mode: str = 'tensor'):
+        if mode == 'loss':
+            return self.loss(inputs, data_samples)
+        model = self.teacher if self.predict_on == 'teacher' else self.student
+        return model(inputs, data_samples, mode=mode)
+
+    def loss(self, multi_batch_inputs: Dict[str, torch.Tensor],
+             multi_batch_data_samples: Dict[str, List]) -> Dict[str, torch.Tensor]:
+        losses = {f'sup_{k}': v for k, v in
+                  self.student.loss(multi_batch_inputs['sup'], multi_batch_data_samples['sup']).items()}
+        if 'unsup_teacher' not in multi_batch_inputs:
+            return losses
+        weak, strong = multi_batch_inputs['unsup_teacher'], multi_batch_inputs['unsup_student']
+        with torch.no_grad():
+            self.teacher.eval()  # the teacher predicts without dropout / BN updates
+            probs = F.softmax(self.teacher(weak, mode='tensor'), dim=-1)
+        conf, pseudo = probs.max(dim=-1)
+        mask = (conf >= self.threshold).float()
+        ce = F.cross_entropy(self.student(strong, mode='tensor'), pseudo, reduction='none')
+        losses['unsup_loss'] = self.unsup_weight * (ce * mask).mean()
+        losses['unsup_mask_rate'] = mask.mean().detach()
+        kept = pseudo[mask.bool()]
+        for c in range(probs.shape[1]):  # class distribution of the kept pseudo-labels
+            losses[f'unsup_pseudo_cls{c}'] = (kept == c).float().mean() if kept.numel() else mask.new_zeros(())
+        samples = multi_batch_data_samples['unsup_teacher']
+        if all('gt_label' in s for s in samples):  # hidden ground truth (SynthFER's pool); -1: not a face
+            truth = torch.cat([s.gt_label for s in samples]).to(pseudo.device)
+            judged = mask * (truth >= 0).float()
+            if judged.sum() > 0:
+                losses['unsup_pseudo_acc'] = ((pseudo == truth).float() * judged).sum() / judged.sum()
+        return losses
+
+    def _load_from_state_dict(self, state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys,
+                              error_msgs):
+        """Load a plain classifier checkpoint into both student and teacher."""
+        if not any(k.startswith(prefix + 'student.') or k.startswith(prefix + 'teacher.') for k in state_dict):
+            plain = [k for k in state_dict if k.startswith(prefix)]
+            for k in plain:
+                v = state_dict.pop(k)
+                rest = k[len(prefix):]
+                state_dict[f'{prefix}student.{rest}'] = v
+                state_dict[f'{prefix}teacher.{rest}'] = v
+        super()._load_from_state_dict(state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys,
+                                      error_msgs)

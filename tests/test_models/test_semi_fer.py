@@ -1,0 +1,86 @@
+import torch
+from mmengine.registry import DefaultScope
+from mmpretrain.structures import DataSample
+
+from mmfer.engine.hooks import SemiFERHook, schedule_value
+from mmfer.registry import MODELS
+
+CLS = dict(type='mmpretrain.ImageClassifier',
+           backbone=dict(type='mmpretrain.ResNet', depth=18, base_channels=4, stem_channels=4),
+           neck=dict(type='mmpretrain.GlobalAveragePooling'),
+           head=dict(type='mmpretrain.LinearClsHead', num_classes=3, in_channels=32))
+
+
+def build(**kwargs):
+    torch.manual_seed(0)
+    with DefaultScope.overwrite_default_scope('mmfer'):
+        return MODELS.build(dict(type='SemiFERClassifier', classifier=CLS, **kwargs))
+
+
+def test_teacher_moves_by_the_ema_formula():
+    model = build()
+    t0 = [p.clone() for p in model.teacher.parameters()]
+    with torch.no_grad():
+        for p in model.student.parameters():
+            p.add_(1.0)
+    s = [p.clone() for p in model.student.parameters()]
+    SemiFERHook(momentum=0.1).momentum_update(model, 0.1)
+    for t, a, b in zip(model.teacher.parameters(), t0, s):
+        torch.testing.assert_close(t, 0.9 * a + 0.1 * b)
+        assert not t.requires_grad
+
+
+def test_unsup_loss_threshold_mask_and_pseudo_accuracy():
+    model = build(threshold=0.0, unsup_weight=5.0)
+    weak, strong = torch.randn(4, 3, 16, 16), torch.randn(4, 3, 16, 16)
+    sup = [DataSample().set_gt_label(i % 3) for i in range(2)]
+    model.teacher.eval()
+    with torch.no_grad():
+        probs = torch.softmax(model.teacher(weak), -1)
+    conf, pseudo = probs.max(-1)
+    thr = float(conf.sort().values[2])  # exactly two of four pass
+    model.threshold = thr
+    truth = [int(pseudo[0]), (int(pseudo[1]) + 1) % 3, -1, int(pseudo[3])]
+    unsup = [DataSample().set_gt_label(y) for y in truth]
+    losses = model.loss(dict(sup=torch.randn(2, 3, 16, 16), unsup_teacher=weak, unsup_student=strong),
+                        dict(sup=sup, unsup_teacher=unsup, unsup_student=unsup))
+    mask = (conf >= thr).float()
+    assert float(losses['unsup_mask_rate']) == 0.5
+    ce = torch.nn.functional.cross_entropy(model.student(strong), pseudo, reduction='none')
+    torch.testing.assert_close(losses['unsup_loss'], 5.0 * (ce * mask).mean())
+    judged = mask * torch.tensor([1., 1., 0., 1.])
+    correct = torch.tensor([1., 0., 0., 1.])
+    torch.testing.assert_close(losses['unsup_pseudo_acc'], (correct * judged).sum() / judged.sum())
+    assert abs(sum(float(losses[f'unsup_pseudo_cls{c}']) for c in range(3)) - 1) < 1e-6
+    assert 'sup_loss' in losses
+
+
+def test_plain_checkpoint_loads_into_both_and_prediction_uses_live_teacher():
+    with DefaultScope.overwrite_default_scope('mmfer'):
+        plain = MODELS.build(CLS)
+    model = build()
+    model.load_state_dict(plain.state_dict())
+    for k, v in plain.state_dict().items():
+        assert torch.equal(model.student.state_dict()[k], v) and torch.equal(model.teacher.state_dict()[k], v)
+    x = torch.randn(2, 3, 16, 16)
+    model.eval()
+    with torch.no_grad():
+        for p in model.teacher.parameters():
+            p.mul_(0.5)  # as an EMA step would change it
+        torch.testing.assert_close(model(x), model.teacher(x))  # the current teacher, not a stale copy
+        assert not torch.allclose(model(x), model.student(x))
+    model.predict_on = 'student'
+    torch.testing.assert_close(model(x), model.student(x))
+
+
+def test_schedules_set_by_hook():
+    assert schedule_value(0.7, 10) == 0.7
+    assert schedule_value([(0, 0.0), (100, 5.0)], 50) == 2.5
+    assert schedule_value([(0, 0.0), (100, 5.0)], 500) == 5.0
+
+    class Runner:
+        iter = 50
+        model = build()
+    hook = SemiFERHook(threshold=[(0, 0.95), (100, 0.7)], unsup_weight=[(0, 0.0), (100, 5.0)])
+    hook.before_train_iter(Runner, 0)
+    assert abs(Runner.model.threshold - 0.825) < 1e-9 and Runner.model.unsup_weight == 2.5
