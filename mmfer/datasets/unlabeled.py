@@ -2,7 +2,8 @@
 import csv
 import os
 import os.path as osp
-from typing import Callable, List, Optional, Sequence, Union
+from array import array
+from typing import Callable, Optional, Sequence, Union
 
 import numpy as np
 import torch
@@ -26,23 +27,20 @@ class PathTable:
     """
 
     def __init__(self, paths: Sequence[str] = ()):
-        self._chunks: List[bytes] = []
-        self._ends: List[int] = []
-        self._size = 0
+        self._buf = bytearray()  # grows in place while listing: no per-path Python objects kept
+        self._ends = array('q')
         for p in paths:
             self.append(p)
         self.freeze()
 
     def append(self, path: str) -> None:
-        b = path.encode('utf-8')
-        self._chunks.append(b)
-        self._size += len(b)
-        self._ends.append(self._size)
+        self._buf += path.encode('utf-8')
+        self._ends.append(len(self._buf))
 
     def freeze(self) -> 'PathTable':
-        self.buffer = np.frombuffer(b''.join(self._chunks), dtype=np.uint8)
-        self.ends = np.asarray(self._ends, dtype=np.int64)
-        self._chunks, self._ends = [], []
+        self.buffer = np.frombuffer(bytes(self._buf), dtype=np.uint8)
+        self.ends = np.frombuffer(self._ends, dtype=np.int64).copy()
+        self._buf, self._ends = bytearray(), array('q')
         return self
 
     def __len__(self) -> int:

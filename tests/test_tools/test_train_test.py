@@ -84,7 +84,6 @@ def test_method_a_stage3_runs_with_teacher(synthfer_root, tmp_path):
     _run([osp.join(REPO, 'tools', 'data', 'make_split.py'), osp.join(REPO, 'configs', 'supervised',
           'resnet18_1xb64_synthfer.py'), '--ratio', '0.25', '--out', split,
           '--cfg-options', f'train_dataloader.dataset.data_root={synthfer_root}'], REPO)
-    size32 = [f'train_dataloader.dataset.datasets.{d}.pipeline.{k}' for d, k in ((0, 1), )]
     log = _run([osp.join(REPO, 'tools', 'train.py'), stage3, '--work-dir', str(tmp_path / 'wd'), '--cfg-options',
                 'load_from=None', 'train_cfg.max_iters=4', 'train_cfg.val_interval=4', 'default_hooks.logger.interval=1',
                 'model.classifier.backbone.img_size=32', 'train_dataloader.batch_size=8',

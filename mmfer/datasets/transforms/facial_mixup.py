@@ -6,9 +6,8 @@ import numpy as np
 import torch
 
 from mmfer.registry import TRANSFORMS
+from mmfer.structures import DEFAULT_FACE_BOX, batch_face_boxes
 
-#: Method A's fallback face box, [25, 25, 220, 220] on a 224 px image, as image fractions.
-DEFAULT_FACE_BOX = (25 / 224, 25 / 224, 220 / 224, 220 / 224)
 _WEIGHTINGS = ('one_minus_iou', 'iou', 'constant', 'none')
 
 
@@ -85,17 +84,6 @@ class FacialMixup:
         self.label_smoothing = label_smoothing
         self.default_box = tuple(float(v) for v in default_box)
 
-    def boxes(self, data_samples: List, height: int, width: int, device=None) -> torch.Tensor:
-        """Face boxes ``(N, 4)`` in pixels, the default box where a sample has none."""
-        scale = torch.tensor([width, height, width, height], dtype=torch.float32, device=device)
-        default = torch.tensor(self.default_box, dtype=torch.float32, device=device) * scale
-        out = []
-        for s in data_samples:
-            box = s.get('gt_bboxes', None)
-            out.append(default if box is None else
-                       torch.as_tensor(np.asarray(box), dtype=torch.float32, device=device).reshape(-1, 4)[0])
-        return torch.stack(out)
-
     def one_hot(self, labels: torch.Tensor) -> torch.Tensor:
         eps = self.label_smoothing
         target = torch.nn.functional.one_hot(labels, self.num_classes).float()
@@ -115,7 +103,7 @@ class FacialMixup:
         pair = torch.arange(n - 1, -1, -1, device=inputs.device)
         labels = torch.cat([s.gt_label for s in data_samples]).to(inputs.device)
         real_target = self.one_hot(labels)
-        boxes = self.boxes(data_samples, inputs.shape[2], inputs.shape[3], inputs.device)
+        boxes = batch_face_boxes(data_samples, inputs.shape[2], inputs.shape[3], self.default_box, inputs.device)
         iou = box_iou(boxes, boxes[pair])
         weight = {'one_minus_iou': 1 - iou, 'iou': iou, 'constant': torch.full_like(iou, self.real_weight),
                   'none': torch.zeros_like(iou)}[self.weighting]

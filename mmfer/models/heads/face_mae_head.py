@@ -5,9 +5,8 @@ import torch
 from mmpretrain.models.heads import MAEPretrainHead
 
 from mmfer.registry import MODELS
+from mmfer.structures import DEFAULT_FACE_BOX, batch_face_boxes
 
-#: Method A's fallback face box, [25, 25, 220, 220] on a 224 px image, as image fractions.
-DEFAULT_FACE_BOX = (25 / 224, 25 / 224, 220 / 224, 220 / 224)
 #: Eye/brow and mouth bands, as fractions of the face box height.
 DEFAULT_BANDS = ((0.15, 0.5), (0.6, 0.95))
 
@@ -54,17 +53,6 @@ class FaceMAEHead(MAEPretrainHead):
         self.region_weight = region_weight
         self.default_box = tuple(float(v) for v in default_box)
 
-    def _boxes(self, data_samples: Optional[List], size: Tuple[int, int], device) -> torch.Tensor:
-        """Face boxes ``(B, 4)`` in pixels; the default box where a sample has none."""
-        h, w = size
-        default = torch.tensor(self.default_box, device=device) * torch.tensor([w, h, w, h], device=device)
-        boxes = []
-        for sample in data_samples:
-            box = sample.get('gt_bboxes', None) if sample is not None else None
-            boxes.append(default if box is None else torch.as_tensor(box, dtype=torch.float32,
-                                                                     device=device).reshape(-1, 4)[0])
-        return torch.stack(boxes)
-
     def patch_weights(self, data_samples: List, size: Tuple[int, int], device=None) -> torch.Tensor:
         """Per-patch weights ``(B, L)`` for images of ``size = (H, W)``."""
         h, w = size
@@ -73,7 +61,7 @@ class FaceMAEHead(MAEPretrainHead):
         xs = (torch.arange(w // p, device=device, dtype=torch.float32) + 0.5) * p
         cy, cx = torch.meshgrid(ys, xs, indexing='ij')
         cy, cx = cy.reshape(1, -1), cx.reshape(1, -1)
-        boxes = self._boxes(data_samples, size, device)
+        boxes = batch_face_boxes(data_samples, h, w, self.default_box, device)
         x1, y1, x2, y2 = (boxes[:, k:k + 1] for k in range(4))
         inside = (cx >= x1) & (cx < x2) & (cy >= y1) & (cy < y2)
         if self.region_weight['mode'] == 'bands':
