@@ -8,8 +8,7 @@ _base_ = [
     '../_base_/models/vit-base-p16_facial-mixup.py', '../_base_/datasets/rafdb_facial_mixup.py',
     '../_base_/default_runtime.py'
 ]
-label_ratio = '5pct'
-split_file = f'data/rafdb/splits/labeled_{label_ratio}_seed0.json'
+split_file = 'data/rafdb/splits/labeled_5pct_seed0.json'
 mae_checkpoint = 'work_dirs/face-mae_vit-base-p16_8xb32-600e_face-pool/epoch_600.pth'
 model = dict(backbone=dict(init_cfg=dict(type='Pretrained', checkpoint=mae_checkpoint, prefix='backbone.')))
 train_dataloader = dict(dataset=dict(split_file=split_file))
