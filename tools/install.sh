@@ -13,7 +13,7 @@
 #
 # mmcv 2.1.0 ships only a source distribution on PyPI and its setup.py asks for
 # C++14/17 while torch 2.14's headers require C++20; the build below patches that.
-# The one-time build takes about 20-25 minutes on 2 cores; the wheel is cached.
+# The one-time build takes about 30 minutes on 2 cores; the wheel is cached.
 set -euo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -47,7 +47,7 @@ if "$py" -c 'import mmcv, mmcv.ops; assert mmcv.__version__ == "2.1.0"' 2>/dev/n
 elif "${pip[@]}" install -qq --only-binary mmcv "${links[@]}" mmcv==2.1.0 2>/dev/null; then
     say "installed mmcv 2.1.0 from a prebuilt wheel"
 else
-    say "building mmcv 2.1.0 with ops from source (one time, ~20-25 min on 2 cores; cached in $cache)"
+    say "building mmcv 2.1.0 with ops from source (one time, ~30 min on 2 cores; cached in $cache)"
     start=$(date +%s)
     work=$(mktemp -d)
     trap 'rm -rf "$work"' EXIT
