@@ -8,7 +8,8 @@ from typing import Optional
 from mmengine.config import Config
 from mmengine.runner import Runner
 
-from mmfer.datasets import make_split, save_split
+from mmfer.datasets import save_split
+from mmfer.datasets.splits import split_dataset
 from mmfer.datasets.synthfer import SynthFERConfig, generate
 from mmfer.registry import DATASETS
 from mmfer.utils import register_all_modules
@@ -26,10 +27,7 @@ def ensure_split(cfg: Config, ratio: float, seed: int, out: str) -> str:
     if not osp.exists(out):
         ds_cfg = cfg.train_dataloader.dataset.copy()
         ds_cfg.update(split_file=None, pipeline=[])
-        ds = DATASETS.build(ds_cfg)
-        ids = [ds.get_data_info(i)['sample_id'] for i in range(len(ds))]
-        save_split(make_split(ids, ds.get_gt_labels(), ds.CLASSES, ratio, seed, source=dict(type=ds_cfg['type'])),
-                   out)
+        save_split(split_dataset(DATASETS.build(ds_cfg), ratio, seed, source=dict(type=ds_cfg['type'])), out)
     return out
 
 

@@ -53,6 +53,12 @@ def make_split(sample_ids: Sequence[str], labels: Sequence[int], classes: Sequen
         labeled=[str(sample_ids[i]) for i in idx])
 
 
+def split_dataset(dataset, ratio: float, seed: int, source: Dict) -> Dict:
+    """:func:`make_split` of an mmfer FER dataset (built without a split file)."""
+    ids = [dataset.get_data_info(i)['sample_id'] for i in range(len(dataset))]
+    return make_split(ids, dataset.get_gt_labels(), dataset.CLASSES, ratio, seed, source)
+
+
 def save_split(split: Dict, path: str) -> None:
     os.makedirs(osp.dirname(osp.abspath(path)), exist_ok=True)
     tmp = f'{path}.tmp{os.getpid()}'

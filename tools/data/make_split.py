@@ -11,7 +11,8 @@ import os.path as osp
 
 from mmengine.config import Config, DictAction
 
-from mmfer.datasets import make_split, save_split
+from mmfer.datasets import save_split
+from mmfer.datasets.splits import split_dataset
 from mmfer.registry import DATASETS
 from mmfer.utils import register_all_modules
 
@@ -38,10 +39,9 @@ def main():
     ds_cfg = cfg.train_dataloader.dataset.copy()
     ds_cfg.update(split_file=None, pipeline=[])
     dataset = DATASETS.build(ds_cfg)
-    ids = [dataset.get_data_info(i)['sample_id'] for i in range(len(dataset))]
-    split = make_split(ids, dataset.get_gt_labels(), dataset.CLASSES, args.ratio, args.seed,
-                       source=dict(type=ds_cfg['type'], data_root=ds_cfg.get('data_root', ''),
-                                   ann_file=dataset.ann_file))
+    split = split_dataset(dataset, args.ratio, args.seed,
+                          source=dict(type=ds_cfg['type'], data_root=ds_cfg.get('data_root', ''),
+                                      ann_file=dataset.ann_file))
     save_split(split, args.out)
     print(f'{args.out}: {len(split["labeled"])} of {split["num_samples"]} labeled '
           f'({args.ratio:.0%}, seed {args.seed}): {split["labeled_counts"]}')
