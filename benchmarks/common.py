@@ -41,8 +41,26 @@ def set_schedule(cfg: Config, epochs: int, warmup: int = 1) -> None:
     ]
 
 
-def train_and_eval(cfg: Config, work_dir: str, name: str) -> dict:
-    """Train ``cfg`` in this process and return the final validation metrics and time."""
+def set_iter_schedule(cfg: Config, iters: int, warmup: int = 50) -> None:
+    """Iteration-based AdamW schedule of ``iters`` steps, validating only at the end."""
+    cfg.train_cfg = dict(type='IterBasedTrainLoop', max_iters=iters, val_interval=iters)
+    if cfg.train_dataloader.sampler.type == 'DefaultSampler':
+        cfg.train_dataloader.sampler = dict(type='InfiniteSampler', shuffle=True)
+    cfg.param_scheduler = [
+        dict(type='LinearLR', start_factor=0.01, by_epoch=False, begin=0, end=warmup),
+        dict(type='CosineAnnealingLR', by_epoch=False, begin=warmup, end=iters, eta_min=1e-6),
+    ]
+    cfg.log_processor = dict(by_epoch=False)
+
+
+def train_and_eval(cfg: Config, work_dir: str, name: str, save: bool = False, logged: tuple = (),
+                   validate: bool = True) -> dict:
+    """Train ``cfg`` in this process and return the final validation metrics and time.
+
+    ``save`` writes ``<work_dir>/<name>/final.pth`` (EMA weights where an EMA hook runs) and returns its
+    path as ``checkpoint``; ``logged`` names training log keys whose mean over the last quarter of the
+    run is returned under the same names.
+    """
     cfg = cfg.copy()
     cfg.work_dir = osp.join(work_dir, name)
     cfg.experiment_name = f'{name}_{time.time_ns()}'
@@ -52,8 +70,16 @@ def train_and_eval(cfg: Config, work_dir: str, name: str) -> dict:
     start = time.time()
     runner = Runner.from_cfg(cfg)
     runner.train()
-    metrics = runner.val_loop.run()
-    metrics['train_seconds'] = time.time() - start
+    seconds = time.time() - start
+    metrics = runner.val_loop.run() if validate else {}
+    metrics['train_seconds'] = seconds
+    for key in logged:
+        history = runner.message_hub.get_scalar(f'train/{key}').data[0]
+        tail = history[-max(1, len(history) // 4):]
+        metrics[key] = float(sum(tail) / len(tail))
+    if save:
+        runner.save_checkpoint(cfg.work_dir, 'final.pth', save_optimizer=False, save_param_scheduler=False)
+        metrics['checkpoint'] = osp.join(cfg.work_dir, 'final.pth')
     return metrics
 
 

@@ -6,7 +6,7 @@ import pytest
 from mmengine.config import Config
 from mmengine.registry import DefaultScope
 
-from mmfer.registry import MODELS
+from mmfer.registry import MODELS, TASK_UTILS
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 LEAVES = sorted(p for p in glob.glob(osp.join(REPO, 'configs', '*', '*.py')) if '_base_' not in p)
@@ -22,6 +22,11 @@ def test_leaf_config_builds_model(path):
         assert cfg.train_dataloader.dataset.type == 'UnlabeledFaces'
         assert model.neck.decoder_pos_embed.shape[1] == model.backbone.num_patches + 1
         return
+    if cfg.train_cfg.get('type') == 'OmniDistillLoop':  # method B: labeled split, a pool, a registered distiller
+        assert cfg.train_dataloader.dataset.split_file and cfg.train_cfg.pool.type == 'UnlabeledFaces'
+        with DefaultScope.overwrite_default_scope('mmfer'):
+            distiller = TASK_UTILS.build(cfg.train_cfg.distiller)
+        assert distiller.ipc >= 10
     if cfg.model.type == 'SemiFERClassifier':  # stage III: labeled split + unlabeled data, 1:1
         model = model.student
         labeled, unlabeled = cfg.train_dataloader.dataset.datasets

@@ -259,5 +259,9 @@ class UnlabeledFaces(BaseDataset):
 
 @FUNCTIONS.register_module()
 def skip_none_collate(data_batch: Sequence) -> Union[dict, list]:
-    """mmengine's ``pseudo_collate`` after dropping the ``None`` items of unreadable images."""
-    return pseudo_collate([d for d in data_batch if d is not None])
+    """mmengine's ``pseudo_collate`` after dropping the ``None`` items of unreadable images.
+
+    A batch of unreadable images only becomes an empty dict.
+    """
+    kept = [d for d in data_batch if d is not None]
+    return pseudo_collate(kept) if kept else {}

@@ -1,12 +1,17 @@
 """Image loading that survives the files a large face pool really holds."""
 from typing import Optional
 
+import re
+
 import mmcv
 import numpy as np
 from mmcv.transforms import LoadImageFromFile
 from mmengine import fileio
 
 from mmfer.registry import TRANSFORMS
+from .. import recordio
+
+_RECORD_ADDRESS = re.compile(r'^(.+\.rec)@(\d+)$')
 
 
 def decode_image(img_bytes: bytes, color_type: str = 'color', backend: str = 'cv2') -> np.ndarray:
@@ -28,7 +33,9 @@ class LoadFaceImage(LoadImageFromFile):
 
     The image comes from, in order: an already decoded ``results['img']`` (FERPlus
     pixels; grey is expanded to 3 channels), ``results['img_bytes']`` (a RecordIO
-    record), or the file at ``results['img_path']``. Images are BGR, as mmcv loads them.
+    record), or the file at ``results['img_path']`` — where a path ``<file>.rec@<offset>`` (how
+    ``UnlabeledFaces`` names a RecordIO image, and so how a set mined from one lists it) reads that
+    record. Images are BGR, as mmcv loads them.
 
     Args:
         ignore_empty: on an unreadable, truncated or missing image return ``None``
@@ -43,7 +50,7 @@ class LoadFaceImage(LoadImageFromFile):
             if img is None:
                 img_bytes = results.pop('img_bytes', None)
                 if img_bytes is None:
-                    img_bytes = fileio.get(results['img_path'], backend_args=self.backend_args)
+                    img_bytes = self._read(results['img_path'])
                 img = decode_image(img_bytes, self.color_type, self.imdecode_backend)
         except Exception as e:
             if self.ignore_empty:
@@ -57,3 +64,10 @@ class LoadFaceImage(LoadImageFromFile):
         results['img_shape'] = img.shape[:2]
         results['ori_shape'] = img.shape[:2]
         return results
+
+    def _read(self, path: str) -> bytes:
+        record = _RECORD_ADDRESS.match(path)
+        if record is None:
+            return fileio.get(path, backend_args=self.backend_args)
+        with open(record.group(1), 'rb') as f:
+            return recordio.unpack(recordio.read_record(f, int(record.group(2))))[1]

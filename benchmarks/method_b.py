@@ -1,0 +1,229 @@
+"""Method B on SynthFER: mining quality, distillation, final accuracy, mining cost.
+
+    python benchmarks/method_b.py --quick
+
+Runs the quick method B config (5 % labels, the 10k pool with 15 % distractors) through
+``OmniDistillLoop`` and reports, against the pool's hidden truth and same-run baselines:
+
+* ``mined_precision`` (mined labels equal to the hidden truth; distractors count as wrong; goal >= 0.95),
+  ``mined_count``, ``distractor_rejection`` (share of non-face / occluded / tiny distractors not mined;
+  goal >= 0.95);
+* ``acc_labeled_only`` (the primitive model) and ``acc_final`` (labeled + distilled), ``final_gain``;
+* ``acc_distilled_ipc10`` vs ``acc_random_ipc10``: a fresh model trained only on the distilled images
+  against one trained on as many random mined faces per class (goal: distilled wins by >= 0.05);
+* ``train_time_ratio``: training on the distilled set / on the whole mined set, same epochs (goal <= 0.1),
+  with both accuracies;
+* ``mining_throughput_ratio``: miner images/s / bare model inference images/s on the same pre-loaded
+  batches (goal >= 0.9);
+* ``rss_growth``: peak RSS mining a 50k-entry pool / a 10k-entry pool - 1 (goal <= 0.10); the 50k list
+  names each of the 10k pool's files five times, so the two differ only in pool length.
+
+The last line printed is one JSON object.
+"""
+import argparse
+import csv
+import json
+import os.path as osp
+import random
+import resource
+import subprocess
+import sys
+import time
+
+import torch
+from common import REPO, ensure_split, ensure_synthfer, quick_config, report, set_iter_schedule, train_and_eval
+from mmengine.config import Config
+from mmengine.dataset import pseudo_collate
+from mmengine.runner import Runner
+
+from mmfer.datasets import skip_none_collate
+from mmfer.engine.mining import ReliableSampleMiner, class_prototypes
+from mmfer.engine.runner.omni_distill_loop import build_primitive, eval_pipeline
+from mmfer.registry import DATASETS
+
+CONFIG = 'configs/method_b/omni-distill_resnet18-w16_quick48_synthfer-5pct.py'
+SUPERVISED = 'configs/supervised/resnet18-w16_1xb64_synthfer-quick48.py'
+DISTRACTORS = ('nonface', 'occluded', 'tiny')
+
+
+def parse_args():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument('--quick', action='store_true', help='the quick config as it is (about 15 minutes)')
+    parser.add_argument('--ratio', type=float, default=0.05)
+    parser.add_argument('--seed', type=int, default=0)
+    parser.add_argument('--ipc-iters', type=int, default=300, help='iterations of the ipc-10 arms')
+    parser.add_argument('--compare-epochs', type=int, default=10, help='epochs of the train-time arms')
+    parser.add_argument('--work-dir', default=osp.join(REPO, 'work_dirs', 'bench_method_b'))
+    parser.add_argument('--mine-rss', nargs=3, metavar=('CONFIG', 'CHECKPOINT', 'LIST'), help=argparse.SUPPRESS)
+    return parser.parse_args()
+
+
+def build_miner(cfg, checkpoint, pool_list):
+    """The run's primitive model and miner, and the pool listed in ``pool_list``."""
+    loader = torch.utils.data.DataLoader(
+        DATASETS.build(dict(cfg.train_dataloader.dataset, pipeline=eval_pipeline(cfg))), batch_size=256,
+        collate_fn=pseudo_collate)
+    model = build_primitive(cfg, checkpoint)
+    m = cfg.train_cfg.mining
+    miner = ReliableSampleMiner(model, class_prototypes(model, loader, 7), m.threshold, m.min_similarity,
+                                m.require_agreement)
+    pool = {k: v for k, v in cfg.train_cfg.pool.items() if k != 'hidden_truth'}
+    return miner, DATASETS.build(dict(pool, ann_file=pool_list, test_mode=True, pipeline=eval_pipeline(cfg)))
+
+
+def mine_rss(config, checkpoint, pool_list):
+    """Child process: mine ``pool_list`` and print the peak RSS in MiB."""
+    cfg = Config.fromfile(config)
+    miner, pool = build_miner(cfg, checkpoint, pool_list)
+    out = osp.join(osp.dirname(checkpoint), f'rss_{osp.basename(pool_list)}')
+    miner.mine(pool, out, batch_size=cfg.train_cfg.mining.batch_size, resume=False)
+    print(json.dumps(dict(peak_rss_mib=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)))
+
+
+def mining_quality(mined_file, pool_root):
+    truth = {}
+    with open(osp.join(pool_root, 'hidden_truth.csv')) as f:
+        for row in csv.DictReader(f):
+            truth[osp.join(pool_root, row['filename'])] = (row['kind'], int(row['label']))
+    mined = [line.rstrip('\n').split('\t') for line in open(mined_file)]
+    correct = sum(truth[osp.abspath(p)][0] == 'face' and truth[osp.abspath(p)][1] == int(y) for p, y, *_ in mined)
+    distractors = {p for p, (kind, _) in truth.items() if kind in DISTRACTORS}
+    mined_distractors = sum(osp.abspath(p) in distractors for p, *_ in mined)
+    return dict(mined_count=len(mined), mined_precision=correct / max(1, len(mined)),
+                distractor_rejection=1 - mined_distractors / max(1, len(distractors)))
+
+
+def face_list_cfg(cfg, ann_file, data_root=''):
+    classes = ('Surprise', 'Fear', 'Disgust', 'Happiness', 'Sadness', 'Anger', 'Neutral')
+    return dict(type='FaceList', ann_file=ann_file, data_root=data_root, classes=classes,
+                pipeline=cfg.train_dataloader.dataset.pipeline)
+
+
+def train_on(ann_file, data_root, root, work_dir, name, iters=None, epochs=None):
+    cfg = quick_config(SUPERVISED, root)
+    cfg.train_dataloader.dataset = face_list_cfg(cfg, ann_file, data_root)
+    if iters:
+        set_iter_schedule(cfg, iters, warmup=20)
+    else:
+        cfg.train_cfg = dict(by_epoch=True, max_epochs=epochs, val_interval=epochs)
+        cfg.param_scheduler = [dict(type='CosineAnnealingLR', by_epoch=True, begin=0, end=epochs, eta_min=1e-6,
+                                    convert_to_iter_based=True)]
+    return train_and_eval(cfg, work_dir, name)
+
+
+def throughput(miner, pool, batches=8, batch_size=256, rounds=5):
+    data = []
+    for b in range(batches):
+        batch = skip_none_collate([pool[i] for i in range(b * batch_size, (b + 1) * batch_size)])
+        data.append(miner.model.data_preprocessor(batch, False))
+    times = dict(bare=0.0, mining=0.0)
+    with torch.no_grad():
+        for _ in range(rounds):
+            for d in data:
+                order = ['bare', 'mining']
+                random.shuffle(order)
+                for arm in order:
+                    start = time.perf_counter()
+                    if arm == 'bare':
+                        miner.model(d['inputs'], mode='tensor')
+                    else:
+                        miner.rows(d['inputs'], d['data_samples'])
+                    times[arm] += time.perf_counter() - start
+    n = rounds * sum(len(d['data_samples']) for d in data)
+    return dict(mining_img_s=n / times['mining'], bare_img_s=n / times['bare'],
+                mining_throughput_ratio=times['bare'] / times['mining'])
+
+
+def main():
+    args = parse_args()
+    if args.mine_rss:
+        return mine_rss(*args.mine_rss)
+    root = osp.join(REPO, 'data', 'synthfer_quick48')
+    ensure_synthfer(root, img_size=48, num_train=3000, num_test=1000, num_pool=10000)
+    pool_root = osp.join(root, 'pool')
+    split = ensure_split(quick_config(SUPERVISED, root), args.ratio, args.seed,
+                         osp.join(root, 'splits', f'labeled_{args.ratio:g}_seed{args.seed}.json'))
+
+    # the whole method through the loop
+    cfg = quick_config(CONFIG, root)
+    cfg.train_dataloader.dataset.split_file = split
+    cfg.train_cfg.pool.data_root = pool_root
+    wd = osp.join(args.work_dir, 'omni')
+    cfg.work_dir, cfg.log_level = wd, 'WARNING'
+    cfg.experiment_name = f'method_b_{time.time_ns()}'
+    start = time.time()
+    Runner.from_cfg(cfg).train()
+    loop_seconds = time.time() - start
+    results = json.load(open(osp.join(wd, 'results.json')))
+    mined_file = osp.join(wd, 'mined.txt')
+    quality = mining_quality(mined_file, pool_root)
+
+    # ipc-10 arms: distilled images only vs as many random mined faces per class
+    distilled = [line.split('\t') for line in open(osp.join(wd, 'distilled', 'distilled.txt'))]
+    ipc = len(distilled) // 7
+    mined = [line.rstrip('\n').split('\t') for line in open(mined_file)]
+    rng = random.Random(args.seed)
+    chosen = []
+    for c in range(7):
+        faces = [m for m in mined if int(m[1]) == c]
+        chosen += rng.sample(faces, min(ipc, len(faces)))
+    random_file = osp.join(args.work_dir, f'random_ipc{ipc}.txt')
+    with open(random_file, 'w') as f:
+        f.writelines(f'{p}\t{y}\n' for p, y, *_ in chosen)
+    ddir = osp.join(wd, 'distilled')
+    acc_distilled = train_on('distilled.txt', ddir, root, args.work_dir, 'distilled_ipc', iters=args.ipc_iters)
+    acc_random = train_on(random_file, '', root, args.work_dir, 'random_ipc', iters=args.ipc_iters)
+
+    # the same epochs on the distilled set and on the whole mined set
+    e = args.compare_epochs
+    on_distilled = train_on('distilled.txt', ddir, root, args.work_dir, 'epochs_distilled', epochs=e)
+    on_mined = train_on(mined_file, '', root, args.work_dir, 'epochs_mined', epochs=e)
+
+    # mining cost
+    checkpoint = osp.join(wd, 'primitive', 'primitive.pth')
+    miner, pool = build_miner(cfg, checkpoint, osp.join(pool_root, 'list.txt'))
+    speed = throughput(miner, pool)
+    list50k = osp.join(args.work_dir, 'list50k.txt')
+    with open(osp.join(pool_root, 'list.txt')) as f:
+        names = [osp.join(pool_root, line.strip()) for line in f if line.strip()]
+    with open(list50k, 'w') as f:
+        f.writelines(f'{n}\n' for n in names * 5)
+    list10k = osp.join(args.work_dir, 'list10k.txt')
+    with open(list10k, 'w') as f:
+        f.writelines(f'{n}\n' for n in names)
+    cfg_file = osp.join(wd, osp.basename(CONFIG))
+    cfg.dump(cfg_file)
+    rss = {}
+    for name, path in (('10k', list10k), ('50k', list50k)):
+        out = subprocess.run([sys.executable, __file__, '--mine-rss', cfg_file, checkpoint, path],
+                             capture_output=True, text=True, cwd=REPO, check=True)
+        rss[name] = json.loads(out.stdout.strip().splitlines()[-1])['peak_rss_mib']
+
+    acc = lambda m: round(m['accuracy/top1'] / 100, 4)  # noqa: E731
+    acc_labeled, acc_final = results['primitive']['accuracy/top1'] / 100, results['final']['accuracy/top1'] / 100
+    out = dict(
+        benchmark='method_b', quick=args.quick, label_ratio=args.ratio,
+        mined_count=quality['mined_count'], mined_precision=round(quality['mined_precision'], 4),
+        distractor_rejection=round(quality['distractor_rejection'], 4),
+        mined_per_class=results['mining']['mined_per_class'], pool_skipped=results['mining']['skipped'],
+        acc_labeled_only=round(acc_labeled, 4), acc_final=round(acc_final, 4),
+        final_gain=round(acc_final - acc_labeled, 4),
+        ipc=ipc, acc_distilled_ipc10=acc(acc_distilled), acc_random_ipc10=acc(acc_random),
+        distilled_gain=round(acc(acc_distilled) - acc(acc_random), 4),
+        compare_epochs=e, acc_epochs_distilled=acc(on_distilled), acc_epochs_mined=acc(on_mined),
+        train_time_ratio=round(on_distilled['train_seconds'] / on_mined['train_seconds'], 4),
+        mining_throughput_ratio=round(speed['mining_throughput_ratio'], 4),
+        mining_img_s=round(speed['mining_img_s'], 1), bare_img_s=round(speed['bare_img_s'], 1),
+        peak_rss_mib_10k=round(rss['10k'], 1), peak_rss_mib_50k=round(rss['50k'], 1),
+        rss_growth=round(rss['50k'] / rss['10k'] - 1, 4), loop_seconds=round(loop_seconds, 1))
+    out['goals'] = dict(
+        mined_precision=out['mined_precision'] >= 0.95, distractor_rejection=out['distractor_rejection'] >= 0.95,
+        final_gain=out['final_gain'] > 0.02, distilled_gain=out['distilled_gain'] >= 0.05,
+        train_time_ratio=out['train_time_ratio'] <= 0.1, mining_throughput_ratio=out['mining_throughput_ratio'] >= 0.9,
+        rss_growth=out['rss_growth'] <= 0.10)
+    out['goal_met'] = all(out['goals'].values())
+    report(out)
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,51 @@
+"""A labeled list of face images: method B's mined set and its distilled images."""
+import os.path as osp
+from typing import List, Sequence
+
+from mmfer.registry import DATASETS
+from .base import AnnotationError, FERDataset
+
+
+@DATASETS.register_module()
+class FaceList(FERDataset):
+    """Faces listed one per line as ``<img_path>\\t<label>[\\t<confidence>\\t<similarity>]``.
+
+    Method B's miner writes its mined set in this format (``mined.txt``, paths as the pool
+    dataset gives them — a file path, or ``<file>.rec@<offset>`` for a RecordIO pool — with the
+    primitive model's confidence and prototype similarity), and its distiller writes the distilled
+    images the same way (``distilled.txt``, paths relative to its folder). Relative paths are
+    joined to ``data_root``/``data_prefix``; labels are 0-based indices into ``classes``.
+    Extra columns are kept as ``confidence`` and ``similarity``.
+
+    Args:
+        ann_file: the list file (relative to ``data_root``).
+        classes: the class names (the labeled dataset's); the list gives only indices.
+        **kwargs: see :class:`FERDataset`.
+    """
+
+    def __init__(self, ann_file: str, classes: Sequence[str], data_root: str = '', data_prefix: str = '',
+                 **kwargs):
+        metainfo = dict(kwargs.pop('metainfo', None) or {}, classes=tuple(classes))
+        super().__init__(ann_file=ann_file, data_root=data_root, data_prefix=data_prefix, metainfo=metainfo,
+                         **kwargs)
+
+    def load_annotations(self) -> List[dict]:
+        num_classes = len(self.CLASSES)
+        data_list = []
+        for lineno, line in self.read_lines(self.ann_file):
+            parts = line.split('\t')
+            try:
+                assert len(parts) in (2, 4)
+                label = int(parts[1])
+                scores = [float(v) for v in parts[2:]]
+            except (AssertionError, ValueError):
+                raise AnnotationError(self.ann_file, lineno, 'expected "<img_path>\\t<label>'
+                                      f'[\\t<confidence>\\t<similarity>]", got {line!r}') from None
+            if not 0 <= label < num_classes:
+                raise AnnotationError(self.ann_file, lineno, f'unknown class id {label} ({num_classes} classes)')
+            path = parts[0] if osp.isabs(parts[0]) else osp.join(self.img_prefix, parts[0])
+            info = dict(img_path=path, gt_label=label, sample_id=parts[0])
+            if scores:
+                info.update(confidence=scores[0], similarity=scores[1])
+            data_list.append(info)
+        return data_list

@@ -1,0 +1,3 @@
+from .omni_distill_loop import OmniDistillLoop
+
+__all__ = ['OmniDistillLoop']

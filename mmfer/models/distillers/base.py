@@ -1,0 +1,166 @@
+"""What method B's dataset distillers share: real faces by class, a siamese augmentation, a small
+randomly initialised ConvNet, and a resumable optimisation of the synthetic images."""
+import os
+import os.path as osp
+from typing import Callable, List, Optional
+
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from mmengine.logging import print_log
+from mmengine.utils import ProgressBar
+
+
+class RealFaces:
+    """The mined faces grouped by class, served in the classifier's input space.
+
+    Args:
+        dataset: a labeled dataset whose pipeline ends in ``PackInputs`` at the distillation size.
+        preprocess: the classifier's data preprocessor (uint8 BGR -> normalised RGB).
+        num_classes: number of classes.
+        cache_bytes: hold every image in memory (uint8) when they fit in this many bytes;
+            otherwise each batch is read from disk.
+    """
+
+    def __init__(self, dataset, preprocess: Callable, num_classes: int, cache_bytes: int = 2 << 30):
+        self.dataset, self.preprocess = dataset, preprocess
+        labels = np.array([dataset.get_data_info(i)['gt_label'] for i in range(len(dataset))], dtype=np.int64)
+        self.by_class = [np.flatnonzero(labels == c) for c in range(num_classes)]
+        empty = [c for c, idx in enumerate(self.by_class) if idx.size == 0]
+        if empty:
+            raise ValueError(f'no mined faces for classes {empty}: lower the mining threshold or '
+                             'raise the per-class caps before distilling')
+        first = dataset[0]['inputs']
+        self.shape = tuple(first.shape)
+        self.cache = None
+        if len(dataset) * first.numel() <= cache_bytes:
+            bar = ProgressBar(len(dataset))
+            self.cache = torch.empty((len(dataset), ) + self.shape, dtype=first.dtype)
+            for i in range(len(dataset)):
+                self.cache[i] = dataset[i]['inputs']
+                bar.update()
+
+    def sample(self, c: int, n: int, generator: torch.Generator) -> torch.Tensor:
+        """``n`` faces of class ``c``, without repetition while the class has enough."""
+        pool = self.by_class[c]
+        if pool.size >= n:
+            pick = torch.randperm(pool.size, generator=generator)[:n]
+        else:
+            pick = torch.randint(pool.size, (n, ), generator=generator)
+        idx = pool[pick.numpy()]
+        if self.cache is not None:
+            raw = list(self.cache[torch.from_numpy(idx)])
+        else:
+            raw = [self.dataset[int(i)]['inputs'] for i in idx]
+        return self.preprocess(dict(inputs=raw), False)['inputs']
+
+
+def siamese_augment(generator: torch.Generator, *batches: torch.Tensor) -> List[torch.Tensor]:
+    """One random flip / translation / colour jitter drawn once and applied to every batch.
+
+    Differentiable (DSA-style): the synthetic images receive gradients through it.
+    """
+    h = batches[0].shape[-1]
+    flip = bool(torch.rand(1, generator=generator) < 0.5)
+    margin = max(1, h // 8)
+    dx, dy = (int(v) for v in torch.randint(0, 2 * margin + 1, (2, ), generator=generator))
+    scale = 0.8 + 0.4 * float(torch.rand(1, generator=generator))
+    shift = 0.4 * float(torch.rand(1, generator=generator)) - 0.2
+    out = []
+    for x in batches:
+        if flip:
+            x = x.flip(-1)
+        x = F.pad(x, (margin, ) * 4)[..., dy:dy + h, dx:dx + h]
+        out.append(x * scale + shift)
+    return out
+
+
+def convnet(width: int, depth: int, img_size: int, num_classes: Optional[int] = None) -> nn.Sequential:
+    """The dataset-distillation ConvNet: ``depth`` x (conv 3x3, instance norm, ReLU, avg-pool 2)."""
+    layers, channels = [], 3
+    for _ in range(depth):
+        layers += [nn.Conv2d(channels, width, 3, padding=1), nn.GroupNorm(width, width, affine=True),
+                   nn.ReLU(inplace=True), nn.AvgPool2d(2)]
+        channels = width
+    layers.append(nn.Flatten())
+    if num_classes:
+        layers.append(nn.Linear(width * (img_size // 2**depth)**2, num_classes))
+    return nn.Sequential(*layers)
+
+
+class BaseDistiller:
+    """Optimises ``ipc`` synthetic images per class; subclasses define one :meth:`step`.
+
+    Every iteration draws its randomness (network initialisation, real batches, augmentation)
+    from a generator seeded by ``(seed, iteration)``, and the images and their optimiser are
+    saved every ``save_interval`` iterations, so a run killed and resumed ends with the same
+    images as an uninterrupted one.
+
+    Args:
+        ipc: synthetic images per class.
+        iterations: optimisation steps (one freshly initialised network each).
+        lr: SGD learning rate of the images (normalised pixel space).
+        momentum: SGD momentum.
+        batch_real: real faces per class per step.
+        width, depth: the ConvNet's channels and number of blocks.
+        augment: apply :func:`siamese_augment` to real and synthetic batches.
+        init: ``'real'`` (start from random mined faces of the class) or ``'noise'``.
+        seed: seed of the whole optimisation.
+        save_interval: iterations between saved states.
+    """
+
+    def __init__(self, ipc: int = 10, iterations: int = 1000, lr: float = 1.0, momentum: float = 0.5,
+                 batch_real: int = 64, width: int = 64, depth: int = 3, augment: bool = True,
+                 init: str = 'real', seed: int = 0, save_interval: int = 100):
+        if init not in ('real', 'noise'):
+            raise ValueError(f"init must be 'real' or 'noise', got {init!r}")
+        self.ipc, self.iterations, self.lr, self.momentum = ipc, iterations, lr, momentum
+        self.batch_real, self.width, self.depth, self.augment = batch_real, width, depth, augment
+        self.init, self.seed, self.save_interval = init, seed, save_interval
+
+    def _generator(self, iteration: int) -> torch.Generator:
+        return torch.Generator().manual_seed(self.seed * 1_000_003 + iteration + 1)
+
+    def _net(self, generator: torch.Generator, img_size: int, num_classes: Optional[int] = None) -> nn.Module:
+        with torch.random.fork_rng():
+            torch.manual_seed(int(torch.randint(2**31 - 1, (1, ), generator=generator)))
+            return convnet(self.width, self.depth, img_size, num_classes)
+
+    def _views(self, generator: torch.Generator, real: torch.Tensor, syn: torch.Tensor):
+        return siamese_augment(generator, real, syn) if self.augment else [real, syn]
+
+    def step(self, syn: torch.Tensor, real: RealFaces, labels: torch.Tensor, optimizer: torch.optim.Optimizer,
+             generator: torch.Generator) -> float:
+        """One optimisation step of ``syn``; returns the matching loss."""
+        raise NotImplementedError
+
+    def run(self, real: RealFaces, state_file: Optional[str] = None) -> torch.Tensor:
+        """Distil ``real`` into ``(num_classes * ipc, 3, H, W)`` images (normalised, class-major)."""
+        num_classes = len(real.by_class)
+        labels = torch.arange(num_classes).repeat_interleave(self.ipc)
+        init = self._generator(-1)
+        if self.init == 'real':
+            syn = torch.cat([real.sample(c, self.ipc, init) for c in range(num_classes)])
+        else:
+            syn = torch.randn((num_classes * self.ipc, ) + real.shape, generator=init)
+        syn = syn.detach().clone().requires_grad_(True)
+        optimizer = torch.optim.SGD([syn], lr=self.lr, momentum=self.momentum)
+        start = 0
+        if state_file and osp.exists(state_file):
+            state = torch.load(state_file, map_location='cpu')
+            with torch.no_grad():
+                syn.copy_(state['images'])
+            optimizer.load_state_dict(state['optimizer'])
+            start = state['iteration']
+            print_log(f'{type(self).__name__}: resuming at iteration {start} from {state_file}', 'current')
+        bar = ProgressBar(self.iterations - start) if start < self.iterations else None
+        for it in range(start, self.iterations):
+            self.loss = self.step(syn, real, labels, optimizer, self._generator(it))
+            done = it + 1
+            if state_file and (done % self.save_interval == 0 or done == self.iterations):
+                tmp = state_file + '.tmp'
+                torch.save(dict(images=syn.detach(), optimizer=optimizer.state_dict(), iteration=done), tmp)
+                os.replace(tmp, state_file)
+            bar.update()
+        return syn.detach()

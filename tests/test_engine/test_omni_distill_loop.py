@@ -1,0 +1,95 @@
+"""OmniDistillLoop through tools/train.py on tiny SynthFER: every stage's files, resume, 2 processes."""
+import json
+import os
+import os.path as osp
+import subprocess
+import sys
+
+import cv2
+import pytest
+import torch
+
+REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+CONFIG = osp.join(REPO, 'configs', 'method_b', 'omni-distill_resnet18-w16_quick48_synthfer-5pct.py')
+
+
+def options(root, split, work_dir, **extra):
+    opts = dict({
+        'train_dataloader.dataset.data_root': root, 'train_dataloader.dataset.split_file': split,
+        'train_dataloader.batch_size': 16, 'val_dataloader.dataset.data_root': root,
+        'test_dataloader.dataset.data_root': root, 'train_cfg.pool.data_root': f'{root}/pool',
+        'train_cfg.primitive.max_epochs': 2, 'train_cfg.final.max_epochs': 1,
+        'train_cfg.mining.threshold': 0.0, 'train_cfg.mining.min_similarity': -1.0,
+        'train_cfg.mining.require_agreement': False,
+        'train_cfg.mining.class_balance': 1.0, 'train_cfg.mining.batch_size': 16,
+        'train_cfg.distiller.iterations': 3, 'train_cfg.distiller.ipc': 2, 'train_cfg.distiller.batch_real': 4,
+        'train_cfg.distiller.width': 8, 'train_cfg.distiller.depth': 2, 'default_hooks.logger.interval': 1,
+        'model.backbone.base_channels': 8, 'model.backbone.stem_channels': 8, 'model.head.in_channels': 64,
+    }, **extra)
+    return ['--work-dir', work_dir, '--cfg-options'] + [f'{k}={v}' for k, v in opts.items()]
+
+
+def run(args, processes=1):
+    env = dict(os.environ, PORT='29541', PATH=osp.dirname(sys.executable) + ':' + os.environ['PATH'])
+    if processes == 1:
+        cmd = [sys.executable, osp.join(REPO, 'tools', 'train.py'), CONFIG] + args
+    else:
+        cmd = ['bash', osp.join(REPO, 'tools', 'dist_train.sh'), CONFIG, str(processes)] + args
+    out = subprocess.run(cmd, capture_output=True, text=True, cwd=REPO, env=env, timeout=600)
+    assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
+    return out.stdout + out.stderr
+
+
+@pytest.fixture(scope='module')
+def split(synthfer_root, tmp_path_factory):
+    path = str(tmp_path_factory.mktemp('split') / 'split.json')
+    subprocess.run([sys.executable, osp.join(REPO, 'tools', 'data', 'make_split.py'), CONFIG, '--ratio', '0.25',
+                    '--out', path, '--cfg-options', f'train_dataloader.dataset.data_root={synthfer_root}',
+                    'train_dataloader.dataset.split_file=None'], check=True, cwd=REPO)
+    return path
+
+
+def lines(path):
+    with open(path) as f:
+        return f.read().splitlines()
+
+
+def test_stages_write_their_files_and_resume(synthfer_root, split, tmp_path):
+    wd = str(tmp_path / 'wd')
+    run(options(synthfer_root, split, wd))
+    assert osp.exists(osp.join(wd, 'primitive', 'primitive.pth'))
+    assert 'accuracy/top1' in json.load(open(osp.join(wd, 'primitive', 'metrics.json')))
+    summary = json.load(open(osp.join(wd, 'mining', 'summary.json')))
+    mined = lines(osp.join(wd, 'mined.txt'))
+    assert summary['pool'] == summary['processed'] == 80 and summary['skipped'] == 0
+    assert summary['candidates'] == 80  # thresholds off: every readable face is a candidate
+    counts = list(summary['mined_per_class'].values())
+    assert len(mined) == summary['mined'] == sum(counts) and len(set(counts) - {0}) <= 1  # balanced 1:1
+    distilled = lines(osp.join(wd, 'distilled', 'distilled.txt'))
+    assert [int(line.split('\t')[1]) for line in distilled] == [c for c in range(7) for _ in range(2)]
+    first = cv2.imread(osp.join(wd, 'distilled', distilled[0].split('\t')[0]))
+    assert first.shape == (48, 48, 3)
+    assert cv2.imread(osp.join(wd, 'distilled', 'grid.png')).shape == (7 * 48, 96 + 2 * 48, 3)
+    assert 'accuracy/top1' in json.load(open(osp.join(wd, 'final', 'metrics.json')))
+    results = json.load(open(osp.join(wd, 'results.json')))
+    assert set(results) == {'primitive', 'mining', 'distilled', 'final'}
+
+    # resumed: finished stages are not redone, their files are left as they were
+    stamp = os.stat(osp.join(wd, 'mined.txt')).st_mtime_ns
+    log = run(options(synthfer_root, split, wd) + ['--resume'])
+    assert 'primitive stage already done' in log and 'mining already done' in log
+    assert os.stat(osp.join(wd, 'mined.txt')).st_mtime_ns == stamp
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason='tests the CPU-only launcher path')
+def test_two_processes_mine_the_same_set_as_one(synthfer_root, split, tmp_path):
+    one, two = str(tmp_path / 'one'), str(tmp_path / 'two')
+    mining = {'train_cfg.mining.threshold': 0.16, 'train_cfg.mining.class_balance': 'None',
+              'train_cfg.final.max_epochs': 1}
+    run(options(synthfer_root, split, one, **mining))
+    primitive = osp.join(one, 'primitive', 'primitive.pth')
+    log = run(options(synthfer_root, split, two, **mining, **{'train_cfg.primitive.checkpoint': primitive}), 2)
+    assert 'distributed: True' in log or 'Distributed launcher: pytorch' in log
+    assert [json.load(open(osp.join(two, 'mining', f'rank{r}.json')))['done'] for r in (0, 1)] == [40, 40]
+    assert sorted(lines(osp.join(one, 'mined.txt'))) == sorted(lines(osp.join(two, 'mined.txt')))
+    assert 0 < len(lines(osp.join(one, 'mined.txt'))) <= 80
