@@ -74,13 +74,25 @@ def train_and_eval(cfg: Config, work_dir: str, name: str, save: bool = False, lo
     metrics = runner.val_loop.run() if validate else {}
     metrics['train_seconds'] = seconds
     for key in logged:
-        history = runner.message_hub.get_scalar(f'train/{key}').data[0]
+        buffers = runner.message_hub.log_scalars
+        history = buffers[f'train/{key}'].data[0] if f'train/{key}' in buffers else []
         tail = history[-max(1, len(history) // 4):]
-        metrics[key] = float(sum(tail) / len(tail))
+        metrics[key] = float(sum(tail) / len(tail)) if len(tail) else None
     if save:
         runner.save_checkpoint(cfg.work_dir, 'final.pth', save_optimizer=False, save_param_scheduler=False)
         metrics['checkpoint'] = osp.join(cfg.work_dir, 'final.pth')
+        with open(osp.join(cfg.work_dir, 'metrics.json'), 'w') as f:
+            json.dump({k: float(v) if k != 'checkpoint' else v for k, v in metrics.items()}, f)
     return metrics
+
+
+def reuse_or_train(reuse: bool, cfg: Config, work_dir: str, name: str, **kwargs) -> dict:
+    """The metrics and checkpoint a previous ``save=True`` run left in ``work_dir/name``, or a new run."""
+    previous = osp.join(work_dir, name, 'metrics.json')
+    if reuse and osp.exists(previous):
+        with open(previous) as f:
+            return json.load(f)
+    return train_and_eval(cfg, work_dir, name, save=True, **kwargs)
 
 
 def report(result: dict) -> None:

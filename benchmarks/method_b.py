@@ -53,6 +53,7 @@ def parse_args():
     parser.add_argument('--seed', type=int, default=0)
     parser.add_argument('--ipc-iters', type=int, default=300, help='iterations of the ipc-10 arms')
     parser.add_argument('--compare-epochs', type=int, default=10, help='epochs of the train-time arms')
+    parser.add_argument('--reuse', action='store_true', help="resume the loop's finished stages from a previous run")
     parser.add_argument('--work-dir', default=osp.join(REPO, 'work_dirs', 'bench_method_b'))
     parser.add_argument('--mine-rss', nargs=3, metavar=('CONFIG', 'CHECKPOINT', 'LIST'), help=argparse.SUPPRESS)
     return parser.parse_args()
@@ -77,7 +78,7 @@ def mine_rss(config, checkpoint, pool_list):
     miner, pool = build_miner(cfg, checkpoint, pool_list)
     out = osp.join(osp.dirname(checkpoint), f'rss_{osp.basename(pool_list)}')
     miner.mine(pool, out, batch_size=cfg.train_cfg.mining.batch_size, resume=False)
-    print(json.dumps(dict(peak_rss_mib=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)))
+    print('\n' + json.dumps(dict(peak_rss_mib=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)))
 
 
 def mining_quality(mined_file, pool_root):
@@ -151,6 +152,7 @@ def main():
     wd = osp.join(args.work_dir, 'omni')
     cfg.work_dir, cfg.log_level = wd, 'WARNING'
     cfg.experiment_name = f'method_b_{time.time_ns()}'
+    cfg.resume = args.reuse
     start = time.time()
     Runner.from_cfg(cfg).train()
     loop_seconds = time.time() - start

@@ -41,6 +41,7 @@ def test_folder_order_and_skip_count(pool_dir):
     assert ds.num_skipped == 2
     batch = skip_none_collate(items)
     assert len(batch['inputs']) == 4
+    assert skip_none_collate([items[1], items[5]]) == {}  # a batch of unreadable images only
 
 
 def test_training_mode_fetches_another_and_counts(pool_dir):

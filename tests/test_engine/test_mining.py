@@ -178,5 +178,7 @@ def test_select_mined_caps_each_class_and_keeps_the_best(tmp_path):
     assert [line.split('\t')[0] for line in open(path).read().splitlines()][:2] == ['img0.jpg', 'img3.jpg']
     _, counts = select_mined(str(out), 2, 3, class_balance=2.0)  # rarest class has 1 candidate
     assert counts == [2, 2, 1]
+    _, counts = select_mined(str(out), 2, 4, class_balance=2.0)  # a 4th class without candidates is ignored
+    assert counts == [2, 2, 1, 0]
     mined = FaceList(ann_file=path, classes=('a', 'b', 'c'))
     assert mined.get_data_info(0)['gt_label'] == 0 and mined.get_data_info(0)['confidence'] == pytest.approx(.99)

@@ -3,6 +3,7 @@ import copy
 import json
 import os
 import os.path as osp
+import time
 from typing import Dict, List, Optional
 
 import cv2
@@ -198,11 +199,15 @@ class OmniDistillLoop(BaseLoop):
         if not self.results['mining']['mined']:
             self.runner.logger.warning(f'{mined} is empty: the primitive model was sure of no pool face (train it '
                                        'longer, or lower train_cfg.mining.threshold / min_similarity)')
-        if not (self.resume and osp.exists(ann)) and is_main_process():
+        state_file = osp.join(out_dir, 'state.pth')
+        done = self.resume and osp.exists(ann)
+        if not done and is_main_process():
             os.makedirs(out_dir, exist_ok=True)
-            state_file = osp.join(out_dir, 'state.pth')
-            if not self.resume and osp.exists(state_file):
-                os.remove(state_file)
+            for stale in (ann, ) if self.resume else (ann, state_file):
+                if osp.exists(stale):
+                    os.remove(stale)
+        barrier()
+        if not done and is_main_process():
             cfg = copy.deepcopy(self.distiller_cfg)
             pipeline = self._eval_pipeline()
             pipeline[0]['ignore_empty'] = False
@@ -212,11 +217,13 @@ class OmniDistillLoop(BaseLoop):
             real = RealFaces(DATASETS.build(dict(type='ConcatDataset', datasets=sources, ignore_keys=['classes'])),
                              self._model(primitive).data_preprocessor.cpu(), len(self.classes))
             distiller = TASK_UTILS.build(cfg)
-            self.runner.logger.info(f'OmniDistillLoop: distilling {sum(len(c) for c in real.by_class)} mined '
+            self.runner.logger.info(f'OmniDistillLoop: distilling {sum(len(c) for c in real.by_class)} real '
                                     f'faces into {distiller.ipc} per class with {type(distiller).__name__}')
             images = distiller.run(real, state_file)
             self._write_distilled(images, distiller.ipc, out_dir, real)
-        barrier()
+        elif not done:  # rank 0 distils (it may take longer than a collective's timeout): wait for its list
+            while not osp.exists(ann):
+                time.sleep(2)
         self.results['distilled'] = dict(ann_file=ann, grid=osp.join(out_dir, 'grid.png'))
         return ann
 
