@@ -30,4 +30,11 @@ def test_multi_branch_samples_show_every_view(synthfer_root, tmp_path):
     grid = browse_dataset.browse(cfg, 'train', num=4, cols=8, size=32)
     # 3 branches per sample; 8 columns round down to 6 so a row holds whole samples
     assert grid.shape[1] == 6 * 32 and grid.shape[0] == 2 * 48
-    assert not np.array_equal(grid[:32, 32:64], grid[:32, 64:96])  # the views differ
+    rows = [grid[r * 48:r * 48 + 32] for r in range(2)]
+    blank = [[(row[:, c * 32:(c + 1) * 32] == 255).all() for c in range(6)] for row in rows]
+    # a labeled sample has only the `sup` view, an unlabeled one only the teacher's and the student's
+    assert all(b in ([False, True, True], [True, False, False]) for row in blank for b in (row[:3], row[3:]))
+    for r, row in enumerate(rows):
+        for start in (0, 96):
+            if not blank[r][start // 32 + 1]:  # weak and strong views of the same face differ
+                assert not np.array_equal(row[:, start + 32:start + 64], row[:, start + 64:start + 96])

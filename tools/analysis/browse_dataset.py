@@ -6,7 +6,8 @@
 Draws ``--num`` random samples after the whole pipeline as one PNG grid: each tile shows the
 image the model receives, its class name (or ``?`` for unlabeled faces) and, where the sample
 carries one (``PackInputs(algorithm_keys=('gt_bboxes',))``), its face box. Multi-branch samples
-(method A's stage III: ``sup`` / ``unsup_teacher`` / ``unsup_student``) show each view side by side.
+(method A's stage III: ``sup`` / ``unsup_teacher`` / ``unsup_student``) show each view side by side,
+a branch the sample lacks as a blank tile.
 """
 import argparse
 import os.path as osp
@@ -35,7 +36,11 @@ def parse_args():
 
 
 def tile(inputs, data_sample, classes, size, caption=''):
-    """One view: BGR uint8 image scaled to ``size``, its face box and a caption."""
+    """One view: BGR uint8 image scaled to ``size``, its face box and a caption (blank without an image)."""
+    if inputs is None:  # a branch this sample does not have (mmdet's MultiBranch leaves it None)
+        out = np.full((size + 16, size, 3), 255, np.uint8)
+        cv2.putText(out, f'{caption}-', (2, size + 12), cv2.FONT_HERSHEY_SIMPLEX, 0.4, (0, 0, 0), 1, cv2.LINE_AA)
+        return out
     img = np.ascontiguousarray(inputs.numpy().transpose(1, 2, 0)).astype(np.uint8)
     scale = size / max(img.shape[:2])
     img = cv2.resize(img, (round(img.shape[1] * scale), round(img.shape[0] * scale)),
