@@ -2,7 +2,8 @@
 
     python benchmarks/method_b.py --quick
 
-Runs the quick method B config (5 % labels, the 10k pool with 15 % distractors) through
+Runs the quick method B config (5 % of SynthFER's 12k training labels, the 10k pool with 15 %
+distractors) through
 ``OmniDistillLoop`` and reports, against the pool's hidden truth and same-run baselines:
 
 * ``mined_precision`` (mined labels equal to the hidden truth; distractors count as wrong; goal >= 0.95),
@@ -139,8 +140,8 @@ def main():
     args = parse_args()
     if args.mine_rss:
         return mine_rss(*args.mine_rss)
-    root = osp.join(REPO, 'data', 'synthfer_quick48')
-    ensure_synthfer(root, img_size=48, num_train=3000, num_test=1000, num_pool=10000)
+    root = osp.join(REPO, 'data', 'synthfer_semi48')
+    ensure_synthfer(root, img_size=48, num_train=12000, num_test=1000, num_pool=10000)
     pool_root = osp.join(root, 'pool')
     split = ensure_split(quick_config(SUPERVISED, root), args.ratio, args.seed,
                          osp.join(root, 'splits', f'labeled_{args.ratio:g}_seed{args.seed}.json'))

@@ -1,16 +1,21 @@
 # Method B at quick scale on SynthFER (48 px): a quarter-width ResNet-18 primitive model trained on 5 % of
-# the labels mines the 10k pool (with distractors), distribution matching distils the mined faces into
-# 10 images per class, and a fresh model trains on labeled + distilled faces.
-#   python tools/data/generate_synthfer.py data/synthfer_quick48 --img-size 48 --num-train 3000 \
+# 12k labels (600 faces) mines the 10k pool (with distractors), distribution matching distils the mined
+# faces into 10 images per class, and a fresh model trains on labeled + distilled faces.
+# (5 % of the 3k-image quick set, 149 faces, leaves every model below the class prior: nothing to mine.)
+#   python tools/data/generate_synthfer.py data/synthfer_semi48 --img-size 48 --num-train 12000 \
 #       --num-test 1000 --num-pool 10000
-#   python tools/data/make_split.py configs/supervised/resnet18-w16_1xb64_synthfer-quick48.py --ratio 0.05 \
-#       --out data/synthfer_quick48/splits/labeled_5pct_seed0.json
+#   python tools/data/make_split.py configs/method_b/omni-distill_resnet18-w16_quick48_synthfer-5pct.py \
+#       --ratio 0.05 --out data/synthfer_semi48/splits/labeled_5pct_seed0.json \
+#       --cfg-options train_dataloader.dataset.split_file=None
 #   python tools/train.py configs/method_b/omni-distill_resnet18-w16_quick48_synthfer-5pct.py
 _base_ = ['../supervised/resnet18-w16_1xb64_synthfer-quick48.py']
-split_file = 'data/synthfer_quick48/splits/labeled_5pct_seed0.json'
-train_dataloader = dict(dataset=dict(split_file=split_file))
-primitive_epochs = 300  # ~900 iterations on the 149 labeled faces
-final_epochs = 200
+data_root = 'data/synthfer_semi48'
+split_file = data_root + '/splits/labeled_5pct_seed0.json'
+train_dataloader = dict(dataset=dict(data_root=data_root, split_file=split_file))
+val_dataloader = dict(dataset=dict(data_root=data_root))
+test_dataloader = val_dataloader
+primitive_epochs = 60  # ~600 iterations on the 600 labeled faces
+final_epochs = 60
 param_scheduler = [
     dict(type='LinearLR', start_factor=0.01, by_epoch=True, begin=0, end=5, convert_to_iter_based=True),
     dict(type='CosineAnnealingLR', by_epoch=True, begin=5, end=primitive_epochs, eta_min=1e-6,
@@ -20,12 +25,12 @@ train_cfg = dict(
     _delete_=True,
     type='OmniDistillLoop',
     primitive=dict(max_epochs=primitive_epochs),
-    pool=dict(type='UnlabeledFaces', data_root='data/synthfer_quick48/pool', ann_file='list.txt',
+    pool=dict(type='UnlabeledFaces', data_root=data_root + '/pool', ann_file='list.txt',
               hidden_truth='hidden_truth.csv'),
     mining=dict(threshold=0.9, min_similarity=0.5, require_agreement=True, class_balance=3.0, batch_size=256),
-    distiller=dict(type='DistributionMatching', ipc=10, iterations=400, batch_real=64, width=64, depth=3),
+    distiller=dict(type='DistributionMatching', ipc=10, iterations=300, batch_real=64, width=64, depth=3),
     final=dict(
-        max_epochs=final_epochs, distilled_repeat=2, use_mined=False,
+        max_epochs=final_epochs, distilled_repeat=5, use_mined=False,
         param_scheduler=[
             dict(type='LinearLR', start_factor=0.01, by_epoch=True, begin=0, end=5, convert_to_iter_based=True),
             dict(type='CosineAnnealingLR', by_epoch=True, begin=5, end=final_epochs, eta_min=1e-6,

@@ -94,3 +94,23 @@ def test_two_processes_mine_the_same_set_as_one(synthfer_root, split, tmp_path):
     assert [json.load(open(osp.join(two, 'mining', f'rank{r}.json')))['done'] for r in (0, 1)] == [40, 40]
     assert sorted(lines(osp.join(one, 'mined.txt'))) == sorted(lines(osp.join(two, 'mined.txt')))
     assert 0 < len(lines(osp.join(one, 'mined.txt'))) <= 21
+
+
+def test_distilled_images_load_back_as_they_were_distilled(tmp_path):
+    """PNG round trip through LoadFaceImage + the classifier's preprocessor (BGR files, RGB inputs)."""
+    from mmfer.datasets import FaceList
+    from mmfer.engine.runner.omni_distill_loop import write_distilled
+    from mmfer.registry import MODELS
+
+    pre = MODELS.build(dict(type='mmpretrain.ClsDataPreprocessor', mean=[150., 117., 102.], std=[58., 51., 48.],
+                            to_rgb=True))
+    real = torch.zeros(2, 3, 8, 8, dtype=torch.uint8)
+    real[:, 0], real[:, 2] = 200, 30  # BGR files: blue 200, red 30
+    images = pre(dict(inputs=list(real)), False)['inputs']  # RGB, normalised
+    assert images[0, 0, 0, 0] == pytest.approx((30 - 150) / 58)
+    grid = write_distilled(images, 1, ('a', 'b'), pre, str(tmp_path))
+    ds = FaceList(ann_file='distilled.txt', data_root=str(tmp_path), classes=('a', 'b'),
+                  pipeline=[dict(type='LoadFaceImage'), dict(type='mmpretrain.PackInputs')])
+    assert [ds.get_data_info(i)['gt_label'] for i in range(2)] == [0, 1]
+    assert torch.equal(torch.stack([ds[i]['inputs'] for i in range(2)]), real)
+    assert grid.shape == (2 * 8, 96 + 8, 3) and (grid[:8, 96:, 0] == 200).all()  # grid.png is BGR too

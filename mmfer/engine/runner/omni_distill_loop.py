@@ -228,25 +228,7 @@ class OmniDistillLoop(BaseLoop):
         return ann
 
     def _write_distilled(self, images: torch.Tensor, ipc: int, out_dir: str, real: RealFaces) -> None:
-        pre = real.preprocess
-        if getattr(pre, '_enable_normalize', False):  # back to 0-255, the preprocessor's channel order
-            images = images * pre.std.cpu() + pre.mean.cpu()
-        pixels = images.clamp(0, 255).round().to(torch.uint8).permute(0, 2, 3, 1).numpy()
-        if getattr(pre, '_channel_conversion', False):  # RGB back to BGR files, as they were read
-            pixels = pixels[..., ::-1]
-        os.makedirs(osp.join(out_dir, 'images'), exist_ok=True)
-        lines, rows = [], []
-        for c, name in enumerate(self.classes):
-            row = []
-            for k in range(ipc):
-                rel = osp.join('images', f'{c}_{_slug(name)}_{k:03d}.png')
-                cv2.imwrite(osp.join(out_dir, rel), np.ascontiguousarray(pixels[c * ipc + k]))
-                lines.append(f'{rel}\t{c}\n')
-                row.append(pixels[c * ipc + k])
-            rows.append(_label_row(name, row))
-        grid = np.concatenate(rows, axis=0)
-        cv2.imwrite(osp.join(out_dir, 'grid.png'), grid)
-        write_atomic(osp.join(out_dir, DISTILLED_FILE), ''.join(lines))
+        grid = write_distilled(images, ipc, self.classes, real.preprocess, out_dir)
         self.runner.visualizer.add_image('distilled_per_class', np.ascontiguousarray(grid[..., ::-1]))
 
     # stage 4 -------------------------------------------------------------------------------------
@@ -283,6 +265,32 @@ def eval_pipeline(cfg) -> List[dict]:
     if pipeline and pipeline[0]['type'] in ('LoadFaceImage', 'mmfer.LoadFaceImage'):
         pipeline[0]['ignore_empty'] = True
     return pipeline
+
+
+def write_distilled(images: torch.Tensor, ipc: int, classes, preprocess, out_dir: str) -> np.ndarray:
+    """Write distilled images (class-major, in ``preprocess``'s output space) as PNG files that load back,
+    through ``LoadFaceImage`` and ``preprocess``, to the same tensors up to 8-bit rounding; list them in
+    ``distilled.txt`` and draw ``grid.png`` (a row per class). Returns the grid (BGR)."""
+    if getattr(preprocess, '_enable_normalize', False):  # back to 0-255
+        images = images * preprocess.std.cpu() + preprocess.mean.cpu()
+    pixels = images.clamp(0, 255).round().to(torch.uint8).permute(0, 2, 3, 1).numpy()
+    # mmpretrain's ClsDataPreprocessor says `to_rgb`, mmengine's ImgDataPreprocessor `_channel_conversion`
+    if getattr(preprocess, 'to_rgb', False) or getattr(preprocess, '_channel_conversion', False):
+        pixels = pixels[..., ::-1]  # RGB back to the BGR files were read as
+    os.makedirs(osp.join(out_dir, 'images'), exist_ok=True)
+    lines, rows = [], []
+    for c, name in enumerate(classes):
+        row = []
+        for k in range(ipc):
+            rel = osp.join('images', f'{c}_{_slug(name)}_{k:03d}.png')
+            cv2.imwrite(osp.join(out_dir, rel), np.ascontiguousarray(pixels[c * ipc + k]))
+            lines.append(f'{rel}\t{c}\n')
+            row.append(pixels[c * ipc + k])
+        rows.append(_label_row(name, row))
+    grid = np.concatenate(rows, axis=0)
+    cv2.imwrite(osp.join(out_dir, 'grid.png'), grid)
+    write_atomic(osp.join(out_dir, DISTILLED_FILE), ''.join(lines))
+    return grid
 
 
 def _slug(name: str) -> str:
