@@ -76,7 +76,7 @@ class OmniDistillLoop(BaseLoop):
         self.final_cfg = {**dict(max_epochs=30, val_interval=None, distilled_repeat=1, use_mined=False),
                           **(final or {})}
         self.classes = tuple(self.dataloader.dataset.metainfo['classes'])
-        self.resume = bool(runner._resume)
+        self.resume = bool(runner._resume)  # tools/train.py --resume (mmengine keeps it private)
         self.results: Dict[str, dict] = {}
         self._epoch = self._iter = self._max_epochs = self._max_iters = 0
 
