@@ -116,7 +116,8 @@ class OmniDistillLoop(BaseLoop):
         cfg = copy.deepcopy(self.runner.cfg)
         for key, value in updates.items():
             cfg[key] = value
-        cfg.train_cfg = dict(by_epoch=True, max_epochs=max_epochs, val_interval=val_interval or max_epochs)
+        # without a val_interval the stage is evaluated once, after training (by _train), not also at its last epoch
+        cfg.train_cfg = dict(by_epoch=True, max_epochs=max_epochs, val_interval=val_interval or max_epochs + 1)
         cfg.work_dir = self.path(name)
         cfg.experiment_name = f'{self.runner.experiment_name}_{name}'
         cfg.resume, cfg.load_from = self.resume, None
