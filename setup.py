@@ -8,7 +8,7 @@ HERE = Path(__file__).parent
 
 def read_requirements(name: str) -> list:
     lines = (HERE / 'requirements' / name).read_text().splitlines()
-    return [ln.strip() for ln in lines if ln.strip() and not ln.startswith('#')]
+    return [r for r in (ln.split('#')[0].strip() for ln in lines) if r]
 
 
 version = {}

@@ -5,7 +5,7 @@
 Pre-trains the quick FaceMAE twice on SynthFER's pool — the paper's loss (``region_weight=None``) and
 the region-weighted loss (default ``dict(mode='bands', inside=2.0, outside=1.0)``: masked patches in
 the eye/brow and mouth bands of the face box weigh twice) — with the same seed and budget, then
-fine-tunes each encoder with the quick stage II config on 5 % of the labels, same iterations.
+fine-tunes each encoder with the quick stage II config on 5 % of the 12k labels, same iterations.
 Pool images carry no box, so the head uses method A's default box ([25, 25, 220, 220] / 224), which
 covers SynthFER's centred faces. Reports both test accuracies and ``gain`` (weighted - plain).
 The last line printed is one JSON object.
@@ -35,8 +35,8 @@ def parse_args():
 
 def main():
     args = parse_args()
-    root = osp.join(REPO, 'data', 'synthfer_quick48')
-    ensure_synthfer(root, img_size=48, num_train=3000, num_test=1000, num_pool=10000)
+    root = osp.join(REPO, 'data', 'synthfer_semi48')  # as method_a.py: 5 % of 12k labels is learnable
+    ensure_synthfer(root, img_size=48, num_train=12000, num_test=1000, num_pool=10000)
     split = ensure_split(quick_config(SUPERVISED, root), 0.05, 0,
                          osp.join(root, 'splits', 'labeled_0.05_seed0.json'))
     epochs = args.mae_epochs or (8 if args.quick else 40)

@@ -60,7 +60,7 @@ FUNCTIONS = Registry('function', parent=MMENGINE_FUNCTIONS, locations=['mmfer.da
 MODELS = Registry('model', parent=MMPRETRAIN_MODELS, locations=_MODELS)
 MODEL_WRAPPERS = Registry('model_wrapper', parent=MMPRETRAIN_MODEL_WRAPPERS, locations=_MODELS)
 WEIGHT_INITIALIZERS = Registry('weight initializer', parent=MMPRETRAIN_WEIGHT_INITIALIZERS, locations=_MODELS)
-# method B's dataset distillers (``DistributionMatching``, ``GradientMatching``)
+# method B's dataset distillers and the face detectors (``CascadeFaceDetector``, ``MMDetFaceDetector``)
 TASK_UTILS = Registry('task util', parent=MMPRETRAIN_TASK_UTILS, locations=_MODELS)
 
 METRICS = Registry('metric', parent=MMPRETRAIN_METRICS, locations=_EVAL)

@@ -1,0 +1,171 @@
+"""FERInferencer, the face detectors, DetectFaceBox, demo/fer_demo.py and the ONNX export."""
+import glob
+import json
+import os.path as osp
+import subprocess
+import sys
+
+import cv2
+import numpy as np
+import pytest
+import torch
+from mmengine.config import Config
+
+from mmfer.apis import FERInferencer
+from mmfer.datasets.rafdb import RAFDB_CLASSES
+from mmfer.registry import TASK_UTILS, TRANSFORMS
+
+REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+TINY = ['model.backbone.base_channels=8', 'model.backbone.stem_channels=8', 'model.head.in_channels=64']
+
+
+@pytest.fixture(scope='module')
+def classifier(synthfer_root, tmp_path_factory):
+    """A tiny ResNet config (32 px test pipeline) and a checkpoint of its random weights."""
+    from mmfer.apis import build_classifier
+    out = tmp_path_factory.mktemp('classifier')
+    cfg = Config.fromfile(osp.join(REPO, 'configs', 'supervised', 'resnet18_1xb64_synthfer.py'))
+    cfg.merge_from_dict({k: eval(v) for k, v in (o.split('=') for o in TINY)})
+    cfg.test_dataloader.dataset.update(data_root=synthfer_root, pipeline=[
+        dict(type='LoadFaceImage'), dict(type='mmpretrain.Resize', scale=(32, 32), backend='cv2'),
+        dict(type='mmpretrain.PackInputs')])
+    cfg.dump(str(out / 'tiny.py'))
+    torch.manual_seed(0)
+    model = build_classifier(str(out / 'tiny.py'))
+    torch.save({'state_dict': model.state_dict(), 'meta': {'dataset_meta': {'classes': list(RAFDB_CLASSES)}}},
+               str(out / 'tiny.pth'))
+    return str(out / 'tiny.py'), str(out / 'tiny.pth')
+
+
+def _faces(root):
+    return sorted(glob.glob(osp.join(root, 'Image', 'aligned', 'test_*.jpg')))
+
+
+@pytest.fixture(scope='module')
+def canvas(synthfer_root):
+    """A grey 1 x 3 canvas of 160 px faces the cascade finds one by one, and where each was put."""
+    detector = TASK_UTILS.build(dict(type='CascadeFaceDetector'))
+    tiles = [t for t in (cv2.resize(cv2.imread(f), (160, 160)) for f in _faces(synthfer_root))
+             if len(detector(t)) == 1][:3]
+    assert len(tiles) == 3, 'the tiny set should hold at least 3 faces the cascade finds'
+    img = np.full((240, 3 * 220, 3), 128, np.uint8)
+    places = []
+    for k, tile in enumerate(tiles):
+        x = 30 + 220 * k
+        img[40:200, x:x + 160] = tile
+        places.append((x, 40, x + 160, 200))
+    return img, places
+
+
+def _direct(inferencer, crop):
+    """Class probabilities of one BGR crop through the test pipeline and the model's test_step."""
+    data = inferencer.pipeline(dict(img=crop, img_shape=crop.shape[:2], ori_shape=crop.shape[:2]))
+    batch = dict(inputs=data['inputs'][None], data_samples=[data['data_samples']])
+    return inferencer.model.test_step(batch)[0].pred_score.detach().numpy()
+
+
+def test_aligned_face_is_one_face(classifier, synthfer_root):
+    inferencer = FERInferencer(*classifier, face_detector=None)
+    path = _faces(synthfer_root)[0]
+    [result] = inferencer(path)
+    [face] = result['faces']
+    assert result['img_path'] == path and face['bbox'] == [0.0, 0.0, 32.0, 32.0] and face['detected']
+    assert face['pred_class'] == RAFDB_CLASSES[face['pred_label']] and abs(sum(face['pred_scores']) - 1) < 1e-5
+    expected = _direct(inferencer, cv2.imread(path))
+    np.testing.assert_allclose(face['pred_scores'], expected, atol=1e-6)
+    assert face['pred_score'] == pytest.approx(expected.max()) and face['pred_label'] == int(expected.argmax())
+
+
+def test_several_faces_detected_cropped_and_classified(classifier, canvas):
+    img, places = canvas
+    inferencer = FERInferencer(*classifier, margin=0.0)
+    [result] = inferencer(img)
+    assert 'img_path' not in result and (result['height'], result['width']) == img.shape[:2]
+    assert len(result['faces']) == 3
+    for face in result['faces']:
+        x1, y1, x2, y2 = face['bbox']
+        inside = [p for p in places if p[0] <= x1 and p[1] <= y1 and x2 <= p[2] and y2 <= p[3]]
+        assert len(inside) == 1 and face['detected']
+        crop = img[int(y1):int(y2), int(x1):int(x2)]
+        np.testing.assert_allclose(face['pred_scores'], _direct(inferencer, crop), atol=1e-6)
+    assert [f['det_score'] for f in result['faces']] == sorted((f['det_score'] for f in result['faces']), reverse=True)
+    assert len(FERInferencer(*classifier, max_faces=2)(img)[0]['faces']) == 2
+
+
+def test_margin_crop_is_clipped_to_the_image(classifier):
+    inferencer = FERInferencer(*classifier, face_detector=None, margin=0.5)
+    img = np.arange(100 * 80 * 3, dtype=np.uint8).reshape(100, 80, 3)
+    crop = inferencer.crop(img, [10, 20, 30, 60])  # 20 x 40 box grows by 10 x 20 on each side
+    np.testing.assert_array_equal(crop, img[0:80, 0:40])
+
+
+def test_image_without_a_face(classifier):
+    blank = np.full((120, 100, 3), 90, np.uint8)
+    assert FERInferencer(*classifier)(blank)[0]['faces'] == []
+    [face] = FERInferencer(*classifier, no_face='whole')(blank)[0]['faces']
+    assert face['bbox'] == [0.0, 0.0, 100.0, 120.0] and face['detected'] is False
+    with pytest.raises(ValueError, match='no_face'):
+        FERInferencer(*classifier, no_face='drop')
+
+
+def test_detect_face_box_transform(canvas):
+    img, places = canvas
+    single = np.ascontiguousarray(img[:, :220])
+    transform = TRANSFORMS.build(dict(type='DetectFaceBox'))
+    out = transform(dict(img=single))
+    assert out['face_detected'] and out['gt_bboxes'].shape == (1, 4) and out['gt_bboxes'].dtype == np.float32
+    x1, y1, x2, y2 = out['gt_bboxes'][0]
+    assert places[0][0] <= x1 < x2 <= places[0][2] and places[0][1] <= y1 < y2 <= places[0][3]
+    annotated = np.array([[1, 2, 3, 4]], np.float32)
+    kept = transform(dict(img=single, gt_bboxes=annotated.copy()))
+    np.testing.assert_array_equal(kept['gt_bboxes'], annotated)
+    replaced = TRANSFORMS.build(dict(type='DetectFaceBox', overwrite=True))(dict(img=single, gt_bboxes=annotated))
+    np.testing.assert_array_equal(replaced['gt_bboxes'], out['gt_bboxes'])
+    none = transform(dict(img=np.full((100, 100, 3), 90, np.uint8)))
+    assert none['face_detected'] is False and 'gt_bboxes' not in none
+
+
+def test_demo_on_a_folder_and_a_video(classifier, canvas, tmp_path):
+    img, _ = canvas
+    folder = tmp_path / 'in'
+    folder.mkdir()
+    cv2.imwrite(str(folder / 'three.png'), img)
+    cv2.imwrite(str(folder / 'blank.jpg'), np.full((64, 64, 3), 90, np.uint8))
+    (folder / 'notes.txt').write_text('not an image')
+    demo = osp.join(REPO, 'demo', 'fer_demo.py')
+    run = lambda *a: subprocess.run([sys.executable, demo, *a, *classifier, '--out-dir', str(tmp_path / 'out')],  # noqa
+                                    capture_output=True, text=True, timeout=300)
+    out = run(str(folder))
+    assert out.returncode == 0, out.stderr[-3000:]
+    results = json.load(open(tmp_path / 'out' / 'results.json'))
+    assert [len(r['faces']) for r in results] == [0, 3]  # blank.jpg, three.png
+    drawn = cv2.imread(str(tmp_path / 'out' / 'three.png'))
+    assert drawn.shape == img.shape and np.abs(drawn.astype(int) - img).sum() > 0
+
+    video = str(tmp_path / 'clip.mp4')
+    writer = cv2.VideoWriter(video, cv2.VideoWriter_fourcc(*'mp4v'), 5, (img.shape[1], img.shape[0]))
+    for _ in range(4):
+        writer.write(img)
+    writer.release()
+    out = run(video, '--frame-step', '2')
+    assert out.returncode == 0, out.stderr[-3000:]
+    results = json.load(open(tmp_path / 'out' / 'results.json'))
+    assert [f['frame'] for f in results['frames']] == [0, 2] and all(len(f['faces']) == 3 for f in results['frames'])
+    annotated = cv2.VideoCapture(results['output'])
+    assert int(annotated.get(cv2.CAP_PROP_FRAME_COUNT)) == 4
+    assert run(str(tmp_path / 'missing.png')).returncode != 0
+
+
+def test_onnx_export_matches_pytorch(classifier, synthfer_root, tmp_path):
+    onnx = str(tmp_path / 'tiny.onnx')
+    out = subprocess.run([sys.executable, osp.join(REPO, 'tools', 'deployment', 'pytorch2onnx.py'), *classifier,
+                          '--out', onnx, '--check', *_faces(synthfer_root)[:4]], capture_output=True, text=True,
+                         timeout=300)
+    assert out.returncode == 0, out.stderr[-3000:]
+    summary = json.loads(out.stdout.strip().splitlines()[-1])
+    assert summary['ok'] and summary['max_abs_diff'] <= 1e-4 and summary['checked_images'] == 4
+    assert summary['input_size'] == [32, 32] and summary['classes'] == list(RAFDB_CLASSES)
+    # the graph takes any batch size
+    import onnxruntime
+    probs = onnxruntime.InferenceSession(onnx).run(None, {'input': np.zeros((3, 3, 32, 32), np.float32)})[0]
+    assert probs.shape == (3, 7) and np.allclose(probs.sum(1), 1, atol=1e-5)
