@@ -21,6 +21,7 @@ import os.path as osp
 import torch
 from common import (REPO, ensure_split, ensure_synthfer, quick_config, report, reuse_or_train, set_iter_schedule,
                     set_schedule, train_and_eval)
+from mmengine.config import DictAction
 from mmengine.runner import load_checkpoint
 
 from mmfer.datasets import skip_none_collate
@@ -40,6 +41,8 @@ def parse_args():
     parser.add_argument('--mae-epochs', type=int, default=None, help='stage I epochs (default 8 quick, 40 full)')
     parser.add_argument('--stage2-iters', type=int, default=None, help='default 600 quick, 2000 full')
     parser.add_argument('--stage3-iters', type=int, default=None, help='default 600 quick, 2000 full')
+    parser.add_argument('--stage3-options', nargs='+', action=DictAction, default={},
+                        help='overrides of the stage III config, e.g. model.threshold=0.8')
     parser.add_argument('--reuse', action='store_true',
                         help='reuse the checkpoints a previous run left in the work dir (not stage III)')
     parser.add_argument('--work-dir', default=osp.join(REPO, 'work_dirs', 'bench_method_a'))
@@ -102,6 +105,7 @@ def main():
     cfg.load_from = stage2['checkpoint']
     set_iter_schedule(cfg, iters3, warmup=1)
     cfg.custom_hooks[0].momentum = min(1.0, 10 / iters3)  # teacher lag ~10 % of the run, as the config
+    cfg.merge_from_dict(args.stage3_options)
     stage3 = train_and_eval(cfg, args.work_dir, 'stage3', save=True)
     pseudo = pseudo_labels(cfg, stage3['checkpoint'], osp.join(root, 'pool'))
 

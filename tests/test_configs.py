@@ -50,15 +50,34 @@ def test_face_mae_paper_settings():
     assert cfg.train_dataloader.batch_size * 8 == cfg.auto_scale_lr.base_batch_size == 256
 
 
-@pytest.mark.parametrize('ratio', ['5pct', '10pct', '25pct'])
-def test_one_split_file_per_ratio_across_stages(ratio):
-    stage2 = Config.fromfile(osp.join(REPO, 'configs', 'method_a', f'stage2_vit-base-p16_1xb32-100e_rafdb-{ratio}.py'))
-    stage3 = Config.fromfile(osp.join(REPO, 'configs', 'method_a', f'stage3_vit-base-p16_1xb128-50e_rafdb-{ratio}.py'))
-    path = f'data/rafdb/splits/labeled_{ratio}_seed0.json'
+SEMI = [(data, root, ratio, classes) for data, root, ratios, classes in (
+    ('rafdb', 'data/rafdb', ('5pct', '10pct', '25pct'), 7), ('ferplus', 'data/ferplus', ('5pct', '10pct', '25pct'), 8),
+    ('affectnet7', 'data/affectnet', ('1pct', '5pct', '10pct'), 7),
+    ('affectnet8', 'data/affectnet', ('1pct', '5pct', '10pct'), 8)) for ratio in ratios]
+
+
+@pytest.mark.parametrize('data, root, ratio, classes', SEMI, ids=[f'{d}-{r}' for d, _, r, _ in SEMI])
+def test_one_split_file_per_ratio_across_stages(data, root, ratio, classes):
+    stage2 = Config.fromfile(osp.join(REPO, 'configs', 'method_a', f'stage2_vit-base-p16_1xb32-100e_{data}-{ratio}.py'))
+    stage3 = Config.fromfile(osp.join(REPO, 'configs', 'method_a', f'stage3_vit-base-p16_1xb128-50e_{data}-{ratio}.py'))
+    path = f'{root}/splits/labeled_{ratio}_seed0.json'
     assert stage2.train_dataloader.dataset.split_file == path
-    assert [d.split_file for d in stage3.train_dataloader.dataset.datasets] == [path, path]
-    assert stage3.train_dataloader.dataset.datasets[1].split_part == 'unlabeled'
-    assert ratio in stage3.load_from
+    labeled, unlabeled = stage3.train_dataloader.dataset.datasets
+    assert [labeled.split_file, unlabeled.split_file] == [path, path] and unlabeled.split_part == 'unlabeled'
+    assert labeled.type == unlabeled.type == stage2.train_dataloader.dataset.type == stage3.test_dataloader.dataset.type
+    assert f'{data}-{ratio}' in stage3.load_from
+    # the same classes everywhere: heads, preprocessors, datasets
+    assert stage2.model.head.num_classes == stage2.data_preprocessor.num_classes == classes
+    assert stage3.model.classifier.head.num_classes == classes
+    assert stage3.model.data_preprocessor.data_preprocessor.num_classes == classes
+    for cfg in (stage2, stage3):
+        for ds in (cfg.val_dataloader.dataset, cfg.test_dataloader.dataset):
+            assert ds.get('num_classes', classes) == classes and ds.test_mode
+    # stage II keeps the face box through its geometry (box-aware mmcv transforms)
+    assert stage2.train_dataloader.dataset.pipeline[-1].algorithm_keys == ('gt_bboxes', )
+    # the paper's stage III: threshold 0.7, unlabeled weight 5, teacher EMA 0.999, 64 + 64 per batch
+    assert (stage3.model.threshold, stage3.model.unsup_weight, stage3.custom_hooks[0].momentum) == (0.7, 5.0, 1e-3)
+    assert stage3.param_scheduler[0].end == stage3.train_cfg.max_iters
 
 
 def test_affectnet8_has_eight_classes():

@@ -1,6 +1,7 @@
 """tools/train.py and tools/test.py end to end on tiny SynthFER, with both backbones."""
 import glob
 import json
+import os
 import os.path as osp
 import shutil
 import subprocess
@@ -8,6 +9,7 @@ import sys
 
 import cv2
 import pytest
+import torch
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
@@ -77,6 +79,18 @@ def test_method_a_stage1_then_stage2(synthfer_root, tmp_path):
     assert 'missing keys' not in init_log.lower()
 
 
+def _stage3_options(root, split):
+    return ['load_from=None', 'train_cfg.max_iters=4', 'train_cfg.val_interval=4', 'default_hooks.logger.interval=1',
+            'model.classifier.backbone.img_size=32', 'train_dataloader.batch_size=8',
+            'train_dataloader.sampler.batch_size=8', 'model.threshold=0.0',
+            f'train_dataloader.dataset.datasets.0.data_root={root}', f'train_dataloader.dataset.datasets.0.split_file={split}',
+            f'train_dataloader.dataset.datasets.1.data_root={root}/pool',
+            'train_dataloader.dataset.datasets.0.pipeline.1.scale=32',
+            'train_dataloader.dataset.datasets.1.pipeline.1.unsup_teacher.0.scale=32',
+            'train_dataloader.dataset.datasets.1.pipeline.1.unsup_student.0.scale=32',
+            f'val_dataloader.dataset.data_root={root}', 'val_dataloader.dataset.pipeline.1.scale=(32,32)']
+
+
 def test_method_a_stage3_runs_with_teacher(synthfer_root, tmp_path):
     """Stage III through tools/train.py: labeled split + pool with hidden truth, 2 views, EMA teacher."""
     split = str(tmp_path / 'split.json')
@@ -84,18 +98,33 @@ def test_method_a_stage3_runs_with_teacher(synthfer_root, tmp_path):
     _run([osp.join(REPO, 'tools', 'data', 'make_split.py'), osp.join(REPO, 'configs', 'supervised',
           'resnet18_1xb64_synthfer.py'), '--ratio', '0.25', '--out', split,
           '--cfg-options', f'train_dataloader.dataset.data_root={synthfer_root}'], REPO)
-    log = _run([osp.join(REPO, 'tools', 'train.py'), stage3, '--work-dir', str(tmp_path / 'wd'), '--cfg-options',
-                'load_from=None', 'train_cfg.max_iters=4', 'train_cfg.val_interval=4', 'default_hooks.logger.interval=1',
-                'model.classifier.backbone.img_size=32', 'train_dataloader.batch_size=8',
-                'train_dataloader.sampler.batch_size=8', 'model.threshold=0.0',
-                f'train_dataloader.dataset.datasets.0.data_root={synthfer_root}',
-                f'train_dataloader.dataset.datasets.0.split_file={split}',
-                f'train_dataloader.dataset.datasets.1.data_root={synthfer_root}/pool',
-                'train_dataloader.dataset.datasets.0.pipeline.1.scale=32',
-                'train_dataloader.dataset.datasets.1.pipeline.1.unsup_teacher.0.scale=32',
-                'train_dataloader.dataset.datasets.1.pipeline.1.unsup_student.0.scale=32',
-                f'val_dataloader.dataset.data_root={synthfer_root}', 'val_dataloader.dataset.pipeline.1.scale=(32,32)'],
-               REPO)
+    log = _run([osp.join(REPO, 'tools', 'train.py'), stage3, '--work-dir', str(tmp_path / 'wd'), '--cfg-options']
+               + _stage3_options(synthfer_root, split), REPO)
     for key in ('sup_loss', 'unsup_loss', 'unsup_mask_rate: 1.0000', 'unsup_pseudo_acc', 'unsup_pseudo_cls6',
                 'accuracy/top1'):
         assert key in log, key
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason='tests the CPU-only launcher path')
+def test_method_a_stage3_two_processes(synthfer_root, tmp_path):
+    """Stage III under tools/dist_train.sh with 2 processes (gloo, DDP): both ranks train, the teacher
+    follows the (synchronised) student by EMA, rank 0 saves one checkpoint."""
+    split = str(tmp_path / 'split.json')
+    stage3 = osp.join(REPO, 'configs', 'method_a', 'stage3_vit-small-p8_1xb128-quick48_synthfer-5pct.py')
+    _run([osp.join(REPO, 'tools', 'data', 'make_split.py'), osp.join(REPO, 'configs', 'supervised',
+          'resnet18_1xb64_synthfer.py'), '--ratio', '0.25', '--out', split,
+          '--cfg-options', f'train_dataloader.dataset.data_root={synthfer_root}'], REPO)
+    env = dict(os.environ, PORT='29541', PATH=osp.dirname(sys.executable) + ':' + os.environ['PATH'])
+    out = subprocess.run(['bash', osp.join(REPO, 'tools', 'dist_train.sh'), stage3, '2', '--work-dir',
+                          str(tmp_path / 'wd'), '--cfg-options'] + _stage3_options(synthfer_root, split)
+                         + ['custom_hooks.0.momentum=0.5'], capture_output=True, text=True, env=env, timeout=600)
+    assert out.returncode == 0, out.stdout[-2000:] + out.stderr[-3000:]
+    log = out.stdout + out.stderr
+    assert 'Distributed launcher: pytorch' in log and 'Distributed training: True' in log
+    assert log.count('Iter(train) [4/4]') == 1 and 'unsup_mask_rate: 1.0000' in log  # rank 0 logs
+    state = torch.load(str(tmp_path / 'wd' / 'iter_4.pth'), map_location='cpu', weights_only=False)['state_dict']
+    teacher = {k[len('teacher.'):]: v for k, v in state.items() if k.startswith('teacher.')}
+    student = {k[len('student.'):]: v for k, v in state.items() if k.startswith('student.')}
+    assert teacher.keys() == student.keys() and len(teacher) > 10
+    moved = [k for k in teacher if teacher[k].is_floating_point() and not torch.equal(teacher[k], student[k])]
+    assert len(moved) > 10  # the teacher lags the student (momentum 0.5 over 4 iterations): not a copy
