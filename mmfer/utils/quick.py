@@ -47,13 +47,15 @@ def set_schedule(cfg: Config, epochs: int, warmup: int = 1) -> None:
 def set_iter_schedule(cfg: Config, iters: int, warmup: int = 50) -> None:
     """Iteration-based AdamW schedule of ``iters`` steps, validating only at the end.
 
-    The linear warm-up takes ``warmup`` steps, at most a quarter of the run."""
-    warmup = max(1, min(warmup, iters // 4))
+    A linear warm-up of ``warmup`` steps (at most a quarter of the run), then cosine decay; with
+    ``warmup < 2`` the cosine starts at once (mmengine's ``LinearLR`` over a single step would never
+    restore the learning rate: it leaves it at ``start_factor`` for the whole run)."""
+    warmup = min(warmup, iters // 4)
     cfg.train_cfg = dict(type='IterBasedTrainLoop', max_iters=iters, val_interval=iters)
     if cfg.train_dataloader.sampler.type == 'DefaultSampler':
         cfg.train_dataloader.sampler = dict(type='InfiniteSampler', shuffle=True)
-    cfg.param_scheduler = [
-        dict(type='LinearLR', start_factor=0.01, by_epoch=False, begin=0, end=warmup),
-        dict(type='CosineAnnealingLR', by_epoch=False, begin=warmup, end=iters, eta_min=1e-6),
-    ]
+    cfg.param_scheduler = [dict(type='LinearLR', start_factor=0.01, by_epoch=False, begin=0, end=warmup)
+                           ] if warmup >= 2 else []
+    cfg.param_scheduler.append(dict(type='CosineAnnealingLR', by_epoch=False, begin=warmup if warmup >= 2 else 0,
+                                    end=iters, eta_min=1e-6))
     cfg.log_processor = dict(by_epoch=False)

@@ -66,6 +66,26 @@ def test_distribution_matching_loss_is_zero_when_synthetic_equals_real():
     assert torch.allclose(syn.detach(), before)
 
 
+def test_distribution_matching_step_is_the_per_class_sum():
+    """One batched forward pass gives the paper's per-class loss sum_c ||mean psi(real_c) - mean psi(syn_c)||^2
+    and its gradient."""
+    real = RealFaces(ToyFaces(), preprocess, 3)
+    dm = DistributionMatching(ipc=2, batch_real=4, width=8, depth=2)
+    syn0 = torch.randn(6, 3, 16, 16)
+    syn = syn0.clone().requires_grad_(True)
+    loss = dm.step(syn, real, None, torch.optim.SGD([syn], lr=0.1), torch.Generator().manual_seed(7))
+    ref = syn0.clone().requires_grad_(True)
+    g = torch.Generator().manual_seed(7)
+    net = dm._net(g, 16).requires_grad_(False)
+    expected = 0
+    for c in range(3):
+        r, s = dm._views(g, real.sample(c, 4, g), ref[2 * c:2 * c + 2])
+        expected = expected + (net(r).mean(0) - net(s).mean(0)).pow(2).sum()
+    expected.backward()
+    assert loss == pytest.approx(float(expected), rel=1e-5)
+    torch.testing.assert_close(syn.detach(), syn0 - 0.1 * ref.grad, rtol=1e-4, atol=1e-6)
+
+
 @pytest.mark.parametrize('cfg', [dict(type='DistributionMatching'),
                                  dict(type='GradientMatching', outer_loop=2, inner_steps=2)])
 def test_distillers_lower_the_matching_loss_and_resume_exactly(cfg, tmp_path):

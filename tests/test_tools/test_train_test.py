@@ -128,3 +128,29 @@ def test_method_a_stage3_two_processes(synthfer_root, tmp_path):
     assert teacher.keys() == student.keys() and len(teacher) > 10
     moved = [k for k in teacher if teacher[k].is_floating_point() and not torch.equal(teacher[k], student[k])]
     assert len(moved) > 10  # the teacher lags the student (momentum 0.5 over 4 iterations): not a copy
+
+
+def test_method_a_stage3_resume_matches_uninterrupted_run(synthfer_root, tmp_path):
+    """Stage III killed after 2 of 4 iterations and resumed: student, teacher (EMA state), optimizer and
+    data position come back, so the weights equal an uninterrupted run's."""
+    split = str(tmp_path / 'split.json')
+    stage3 = osp.join(REPO, 'configs', 'method_a', 'stage3_vit-small-p8_1xb128-quick48_synthfer-5pct.py')
+    _run([osp.join(REPO, 'tools', 'data', 'make_split.py'), osp.join(REPO, 'configs', 'supervised',
+          'resnet18_1xb64_synthfer.py'), '--ratio', '0.25', '--out', split,
+          '--cfg-options', f'train_dataloader.dataset.data_root={synthfer_root}'], REPO)
+    # no drop path: the resumed run must not depend on how many random numbers the skipped steps drew
+    opts = _stage3_options(synthfer_root, split) + ['model.classifier.backbone.drop_path_rate=0.0',
+                                                    'custom_hooks.0.momentum=0.3', 'train_cfg.val_interval=100']
+    train = [osp.join(REPO, 'tools', 'train.py'), stage3]
+    _run(train + ['--work-dir', str(tmp_path / 'straight'), '--cfg-options'] + opts, REPO)
+    _run(train + ['--work-dir', str(tmp_path / 'killed'), '--cfg-options'] + opts + ['train_cfg.max_iters=2'], REPO)
+    log = _run(train + ['--work-dir', str(tmp_path / 'killed'), '--resume', '--cfg-options'] + opts, REPO)
+    assert 'resumed' in log.lower() and 'Iter(train) [4/4]' in log and 'Iter(train) [1/4]' not in log
+    load = lambda d: torch.load(str(tmp_path / d / 'iter_4.pth'), map_location='cpu', weights_only=False)  # noqa
+    straight, resumed = load('straight'), load('killed')
+    a, b = straight['state_dict'], resumed['state_dict']
+    assert any(k.startswith('teacher.') for k in a) and a.keys() == b.keys()
+    for k in a:
+        torch.testing.assert_close(a[k], b[k], rtol=1e-5, atol=1e-6, msg=k)
+    steps = lambda c: [int(s['step']) for s in c['optimizer']['state'].values()]  # noqa: E731
+    assert steps(straight) == steps(resumed) and set(steps(resumed)) == {4}

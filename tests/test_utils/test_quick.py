@@ -1,0 +1,44 @@
+"""The quick-run schedules reach the configured learning rate (a one-step LinearLR would not)."""
+import math
+
+import pytest
+import torch
+from mmengine.config import Config
+from mmengine.optim.scheduler import CosineAnnealingLR, LinearLR
+
+from mmfer.utils.quick import set_iter_schedule, set_schedule
+
+SCHEDULERS = dict(LinearLR=LinearLR, CosineAnnealingLR=CosineAnnealingLR)
+
+
+def _lrs(param_scheduler, steps, lr=1e-3):
+    opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=lr)
+    schedulers = [SCHEDULERS[s['type']](opt, **{k: v for k, v in s.items() if k != 'type'}) for s in param_scheduler]
+    lrs = []
+    for _ in range(steps):
+        lrs.append(opt.param_groups[0]['lr'])
+        for s in schedulers:
+            s.step()
+    return lrs
+
+
+@pytest.mark.parametrize('warmup', [0, 1, 2, 50])
+def test_iter_schedule_warms_up_then_follows_the_cosine(warmup):
+    cfg = Config(dict(train_dataloader=dict(sampler=dict(type='DefaultSampler'))))
+    set_iter_schedule(cfg, 400, warmup=warmup)
+    assert cfg.train_cfg.max_iters == 400 and cfg.train_dataloader.sampler.type == 'InfiniteSampler'
+    lrs = _lrs(cfg.param_scheduler, 400)
+    start = warmup if warmup >= 2 else 0
+    if warmup >= 2:
+        assert lrs[0] == pytest.approx(1e-5)  # start_factor 0.01
+    for t in (start, 200, 399):  # cosine from the full lr at the end of the warm-up down to eta_min
+        expected = 1e-6 + (1e-3 - 1e-6) * (1 + math.cos(math.pi * (t - start) / (400 - start))) / 2
+        assert lrs[t] == pytest.approx(expected, rel=1e-3), t
+
+
+def test_epoch_schedule_of_one_epoch_has_no_warm_up():
+    cfg = Config()
+    set_schedule(cfg, 1, warmup=1)
+    assert [s['type'] for s in cfg.param_scheduler] == ['CosineAnnealingLR']
+    set_schedule(cfg, 8, warmup=1)
+    assert [s['type'] for s in cfg.param_scheduler] == ['LinearLR', 'CosineAnnealingLR']
