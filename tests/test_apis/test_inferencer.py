@@ -169,3 +169,31 @@ def test_onnx_export_matches_pytorch(classifier, synthfer_root, tmp_path):
     import onnxruntime
     probs = onnxruntime.InferenceSession(onnx).run(None, {'input': np.zeros((3, 3, 32, 32), np.float32)})[0]
     assert probs.shape == (3, 7) and np.allclose(probs.sum(1), 1, atol=1e-5)
+
+
+def test_rafdb_stage2_pipeline_detects_and_resizes_the_box(canvas, tmp_path):
+    """RAF-DB has no boxes: the stage II pipeline detects one on the loaded image, then mmcv's Resize and
+    RandomFlip carry it to the 224 px network input."""
+    from mmengine.dataset import Compose
+    from mmengine.registry import DefaultScope
+    img, _ = canvas
+    single = np.ascontiguousarray(img[:, :220])  # 240 x 220
+    cv2.imwrite(str(tmp_path / 'face.png'), single)
+    found = TASK_UTILS.build(dict(type='CascadeFaceDetector'))(single)[0, :4]
+    cfg = Config.fromfile(osp.join(REPO, 'configs', 'method_a', 'stage2_vit-base-p16_1xb32-100e_rafdb-5pct.py'))
+    with DefaultScope.overwrite_default_scope('mmfer'):
+        pipeline = Compose([TRANSFORMS.build(t) for t in cfg.train_dataloader.dataset.pipeline])
+    expected = found * [224 / 220, 224 / 240, 224 / 220, 224 / 240]
+    flipped = np.array([224 - expected[2], expected[1], 224 - expected[0], expected[3]])
+    seen = set()
+    np.random.seed(0)  # mmcv's RandomFlip draws from numpy
+    for _ in range(12):
+        out = pipeline(dict(img_path=str(tmp_path / 'face.png'), gt_label=0))
+        assert tuple(out['inputs'].shape) == (3, 224, 224)
+        box = np.asarray(out['data_samples'].gt_bboxes).reshape(4)
+        seen.add(bool(np.allclose(box, flipped, atol=1e-3)))
+        assert np.allclose(box, expected, atol=1e-3) or np.allclose(box, flipped, atol=1e-3)
+    assert seen == {True, False}  # both flips happened
+    blank = tmp_path / 'blank.png'
+    cv2.imwrite(str(blank), np.full((100, 100, 3), 90, np.uint8))
+    assert 'gt_bboxes' not in pipeline(dict(img_path=str(blank), gt_label=0))['data_samples']

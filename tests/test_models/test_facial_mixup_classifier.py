@@ -35,3 +35,8 @@ def test_loss_is_method_a_formula():
     torch.testing.assert_close(losses['loss_mix'], ce_mix.sum() / 4)
     torch.testing.assert_close(losses['loss_real'], (w * (ce_real + ce_real.flip(0))).sum() / 4)
     assert losses['loss_mix'].requires_grad
+    # the real / virtual weights SemiFERHook schedules scale each term
+    model.mix_weight, model.real_scale = 0.5, 3.0
+    scaled = model.loss(x, data, lam=0.25)
+    torch.testing.assert_close(scaled['loss_mix'], 0.5 * losses['loss_mix'])
+    torch.testing.assert_close(scaled['loss_real'], 3.0 * losses['loss_real'])

@@ -1,3 +1,4 @@
+import pytest
 import torch
 from mmengine.registry import DefaultScope
 from mmpretrain.structures import DataSample
@@ -14,7 +15,7 @@ CLS = dict(type='mmpretrain.ImageClassifier',
 def build(**kwargs):
     torch.manual_seed(0)
     with DefaultScope.overwrite_default_scope('mmfer'):
-        return MODELS.build(dict(type='SemiFERClassifier', classifier=CLS, **kwargs))
+        return MODELS.build(dict(dict(type='SemiFERClassifier', classifier=CLS), **kwargs))
 
 
 def test_teacher_moves_by_the_ema_formula():
@@ -84,3 +85,31 @@ def test_schedules_set_by_hook():
     hook = SemiFERHook(threshold=[(0, 0.95), (100, 0.7)], unsup_weight=[(0, 0.0), (100, 5.0)])
     hook.before_train_iter(Runner, 0)
     assert abs(Runner.model.threshold - 0.825) < 1e-9 and Runner.model.unsup_weight == 2.5
+
+
+def test_hook_schedules_stage2_real_and_virtual_weights():
+    mixup = dict(type='FacialMixupClassifier', facial_mixup=dict(alpha=1.0),
+                 **{k: v for k, v in CLS.items() if k != 'type'})
+    hook = SemiFERHook(mix_weight=[(0, 0.0), (100, 1.0)], real_scale=[(0, 2.0), (100, 1.0)])
+
+    class Runner:
+        iter = 25
+        model = build(classifier=mixup)  # stage III with a FacialMixup student
+    hook.before_train(Runner)
+    hook.before_train_iter(Runner, 0)
+    assert (Runner.model.student.mix_weight, Runner.model.student.real_scale) == (0.25, 1.75)
+
+    with DefaultScope.overwrite_default_scope('mmfer'):
+        Runner.model = MODELS.build(mixup)  # stage II alone: schedules, no teacher to update
+    Runner.iter = 100
+    hook.before_train_iter(Runner, 0)
+    hook.after_train_iter(Runner, 0)
+    assert (Runner.model.mix_weight, Runner.model.real_scale) == (1.0, 1.0)
+
+    Runner.model = build()  # a plain student has no such weights
+    with pytest.raises(TypeError, match='FacialMixupClassifier'):
+        hook.before_train(Runner)
+    with DefaultScope.overwrite_default_scope('mmfer'):
+        Runner.model = MODELS.build(CLS)
+    with pytest.raises(TypeError, match='teacher and student'):
+        SemiFERHook().before_train(Runner)
