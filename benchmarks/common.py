@@ -8,7 +8,8 @@ from mmengine.config import Config
 from mmengine.runner import Runner
 
 from mmfer.utils import register_all_modules
-from mmfer.utils.quick import ensure_split, ensure_synthfer, set_data_root, set_iter_schedule, set_schedule  # noqa: F401
+from mmfer.utils.quick import (ensure_split, ensure_synthfer, set_data_root, set_iter_schedule,  # noqa: F401
+                               set_schedule)
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 

@@ -212,7 +212,7 @@ def main():
     rng = random.Random(args.seed)
     chosen = []
     for c in range(7):
-        faces = sorted(r for r in real if int(r[1]) == c)
+        faces = sorted(tuple(r) for r in real if int(r[1]) == c)
         chosen += rng.sample(faces, min(ipc, len(faces)))
     random_file = osp.join(args.work_dir, f'random_ipc{ipc}.txt')
     with open(random_file, 'w') as f:

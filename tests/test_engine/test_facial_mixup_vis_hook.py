@@ -41,7 +41,8 @@ def test_grid_shows_both_faces_their_mix_and_the_pair_numbers():
     samples = _samples([[0, 0, 16, 16], [0, 0, 8, 16], [8, 0, 16, 16], [0, 0, 16, 16]])
     grid = facial_mixup_grid(model, inputs, samples, num_pairs=2, lam=0.25, tile=32)
     assert grid.shape == (64, 5 * 32, 3) and grid.dtype == np.uint8
-    pixels = lambda x: (x * torch.tensor(STD)[:, None, None] + torch.tensor(MEAN)[:, None, None]).permute(1, 2, 0)  # noqa
+    mean, std = torch.tensor(MEAN)[:, None, None], torch.tensor(STD)[:, None, None]
+    pixels = lambda x: (x * std + mean).permute(1, 2, 0)  # noqa: E731
     # interior of row 0 (away from the box lines): face 0, face 3 and 0.25 * face 0 + 0.75 * face 3
     a, b = pixels(inputs[0]), pixels(inputs[3])
     for col, expected in ((0, a), (1, b), (2, 0.25 * a + 0.75 * b)):
