@@ -53,7 +53,8 @@ DISTRACTORS = ('nonface', 'occluded', 'tiny')
 
 def parse_args():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument('--quick', action='store_true', help='the quick config as it is (about 15 minutes)')
+    parser.add_argument('--quick', action='store_true',
+                        help='the quick config as it is (about 25 minutes; --reuse skips the finished loop stages)')
     parser.add_argument('--ratio', type=float, default=0.05)
     parser.add_argument('--seed', type=int, default=0)
     parser.add_argument('--ipc-iters', type=int, default=300, help='iterations of the ipc-10 arms')
