@@ -130,6 +130,20 @@ def test_method_a_stage3_two_processes(synthfer_root, tmp_path):
     moved = [k for k in teacher if teacher[k].is_floating_point() and not torch.equal(teacher[k], student[k])]
     assert len(moved) > 10  # the teacher lags the student (momentum 0.5 over 4 iterations): not a copy
 
+    # tools/dist_test.sh on 2 processes counts every test image once and agrees with one process
+    test_opts = ['--cfg-options', 'model.classifier.backbone.img_size=32',
+                 f'test_dataloader.dataset.data_root={synthfer_root}', 'test_dataloader.dataset.pipeline.1.scale=(32,32)']
+    ckpt = str(tmp_path / 'wd' / 'iter_4.pth')
+    out = subprocess.run(['bash', osp.join(REPO, 'tools', 'dist_test.sh'), stage3, ckpt, '2', '--work-dir',
+                          str(tmp_path / 'test2'), '--out', str(tmp_path / 'two.json')] + test_opts,
+                         capture_output=True, text=True, env=dict(env, PORT='29542'), timeout=600)
+    assert out.returncode == 0, out.stdout[-2000:] + out.stderr[-3000:]
+    _run([osp.join(REPO, 'tools', 'test.py'), stage3, ckpt, '--work-dir', str(tmp_path / 'test1'), '--out',
+          str(tmp_path / 'one.json')] + test_opts, REPO)
+    two, one = json.load(open(tmp_path / 'two.json')), json.load(open(tmp_path / 'one.json'))
+    assert sum(map(sum, two['confusion_matrix'])) == 60 and two['confusion_matrix'] == one['confusion_matrix']
+    assert two['accuracy/top1'] == pytest.approx(one['accuracy/top1'])
+
 
 def test_method_a_stage3_resume_matches_uninterrupted_run(synthfer_root, tmp_path):
     """Stage III killed after 2 of 4 iterations and resumed: student, teacher (EMA state), optimizer and
