@@ -81,15 +81,21 @@ class Pipeline:
         self.seconds[name] = self.seconds.get(name, 0) + time.time() - start
 
     def train(self, name: str, cfg: Config, done: str) -> str:
-        """Train ``cfg`` in ``<work_dir>/<name>`` unless ``done`` (a file in it) exists; return its path."""
+        """Train ``cfg`` in ``<work_dir>/<name>``; return the path of ``done`` (a file the run leaves there).
+
+        A run with the same config as the one written before is reused when ``done`` exists and
+        resumed when it does not; a changed config (other budgets, options) trains afresh."""
         wd = osp.join(self.work_dir, name)
-        target = osp.join(wd, done)
-        if osp.exists(target):
+        target, path = osp.join(wd, done), osp.join(self.work_dir, 'configs', f'{name}.py')
+        same = False
+        if osp.exists(path):
+            with open(path) as f:
+                same = f.read() == cfg.pretty_text
+        if same and osp.exists(target):
             print(f'[{name}] reusing {target}')
             return target
-        path = osp.join(self.work_dir, 'configs', f'{name}.py')
         cfg.dump(path)
-        resume = ['--resume'] if osp.exists(osp.join(wd, 'last_checkpoint')) else []
+        resume = ['--resume'] if same and osp.exists(osp.join(wd, 'last_checkpoint')) else []
         print(f"[{name}] {'resuming' if resume else 'training'}; log in {wd}/train.log", flush=True)
         os.makedirs(wd, exist_ok=True)
         self._run(name, ['tools/train.py', path, '--work-dir', wd] + resume, osp.join(wd, 'train.log'))
@@ -212,7 +218,9 @@ def main():
     print('\npictures:')
     for label, path in pictures.items():
         print(f"  {label:<50} {shown(path)}{'' if osp.exists(path) else ' (missing)'}")
-    print(f'\nwall time {time.time() - start:.0f} s; configs in {shown(work_dir)}/configs/')
+    if run.seconds:
+        print('\nseconds this run: ' + ', '.join(f'{k} {v:.0f}' for k, v in run.seconds.items()))
+    print(f'wall time {time.time() - start:.0f} s; configs in {shown(work_dir)}/configs/')
 
 
 if __name__ == '__main__':

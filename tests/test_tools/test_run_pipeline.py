@@ -41,3 +41,10 @@ def test_pipeline_prints_the_table_and_reuses_finished_stages(tmp_path):
     assert osp.getmtime(wd / 'stage3' / 'iter_2.pth') == stamp
     assert second.stdout[second.stdout.index('run  '):second.stdout.index('pictures:')] == \
         out[out.index('run  '):out.index('pictures:')]
+
+    # another budget changes the supervised and stage III configs: those two train afresh, the rest is reused
+    cmd[cmd.index('--stage3-iters') + 1] = '3'
+    third = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+    assert third.returncode == 0, third.stdout[-3000:] + third.stderr[-3000:]
+    assert third.stdout.count('reusing') == 3 and third.stdout.count('] training;') == 2
+    assert osp.exists(wd / 'stage3' / 'iter_3.pth') and osp.exists(wd / 'supervised' / 'iter_5.pth')
