@@ -60,7 +60,8 @@ SEMI = [(data, root, ratio, classes) for data, root, ratios, classes in (
 def test_one_split_file_per_ratio_across_stages(data, root, ratio, classes):
     stage2 = Config.fromfile(osp.join(REPO, 'configs', 'method_a', f'stage2_vit-base-p16_1xb32-100e_{data}-{ratio}.py'))
     stage3 = Config.fromfile(osp.join(REPO, 'configs', 'method_a', f'stage3_vit-base-p16_1xb128-50e_{data}-{ratio}.py'))
-    path = f'{root}/splits/labeled_{ratio}_seed0.json'
+    # AffectNet-7 and -8 share a data root but not their splits (Contempt changes the sample set)
+    path = f"{root}/splits/{data + '_' if root == 'data/affectnet' else ''}labeled_{ratio}_seed0.json"
     assert stage2.train_dataloader.dataset.split_file == path
     labeled, unlabeled = stage3.train_dataloader.dataset.datasets
     assert [labeled.split_file, unlabeled.split_file] == [path, path] and unlabeled.split_part == 'unlabeled'

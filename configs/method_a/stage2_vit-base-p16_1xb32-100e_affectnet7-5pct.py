@@ -1,5 +1,5 @@
 # Method A stage II on AffectNet-7 with 5 % of the labels (see the 1 % config); the split is drawn once by
 #   python tools/data/make_split.py configs/supervised/resnet18_1xb64_affectnet7.py --ratio 0.05 --seed 0 \
-#       --out data/affectnet/splits/labeled_5pct_seed0.json
+#       --out data/affectnet/splits/affectnet7_labeled_5pct_seed0.json
 _base_ = ['./stage2_vit-base-p16_1xb32-100e_affectnet7-1pct.py']
-train_dataloader = dict(dataset=dict(split_file='data/affectnet/splits/labeled_5pct_seed0.json'))
+train_dataloader = dict(dataset=dict(split_file='data/affectnet/splits/affectnet7_labeled_5pct_seed0.json'))
