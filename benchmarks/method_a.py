@@ -8,6 +8,8 @@ One small ViT (4 x 128, patch 8, 48 px) for every arm, 5 % of SynthFER's 12k tra
 * ``acc_stage1_2`` — FaceMAE pre-training on the pool (stage I), then FacialMixup fine-tuning on the
   labeled split (stage II, ``stage2`` iterations);
 * ``acc_stage1_2_3`` — + EMA-teacher pseudo-labelling of the pool (stage III, ``stage3`` iterations);
+* ``acc_stage3_no_unlabeled`` — the same stage III run with ``unsup_weight = 0``: what continued training
+  on the labeled split alone gives, so ``pseudo_label_gain`` (the difference) is what pseudo-labels add;
 * ``acc_full_labels`` — from scratch on every training label, ``stage2 + stage3`` iterations;
 * ``pseudo_label_accuracy`` — accuracy of the pseudo-labels stage III kept (judged on the pool's hidden
   truth over the last quarter of stage III), with ``pseudo_mask_rate``.
@@ -38,7 +40,7 @@ def parse_args():
     parser.add_argument('--quick', action='store_true', help='short budgets on the 48 px quick set')
     parser.add_argument('--ratio', type=float, default=0.05)
     parser.add_argument('--seed', type=int, default=0)
-    parser.add_argument('--mae-epochs', type=int, default=None, help='stage I epochs (default 8 quick, 40 full)')
+    parser.add_argument('--mae-epochs', type=int, default=None, help='stage I epochs (default 40 quick, 100 full)')
     parser.add_argument('--stage2-iters', type=int, default=None, help='default 600 quick, 2000 full')
     parser.add_argument('--stage3-iters', type=int, default=None, help='default 600 quick, 2000 full')
     parser.add_argument('--stage3-options', nargs='+', action=DictAction, default={},
@@ -76,7 +78,7 @@ def main():
     # 5 % of 12k labels (600 faces): 5 % of the 3k quick set (149 faces) leaves every model below the prior
     root = osp.join(REPO, 'data', 'synthfer_semi48')
     ensure_synthfer(root, img_size=48, num_train=12000, num_test=1000, num_pool=10000)
-    mae_epochs = args.mae_epochs or (8 if args.quick else 40)
+    mae_epochs = args.mae_epochs or (40 if args.quick else 100)
     iters2 = args.stage2_iters or (600 if args.quick else 2000)
     iters3 = args.stage3_iters or (600 if args.quick else 2000)
     split = ensure_split(quick_config(SUPERVISED, root), args.ratio, args.seed,
@@ -104,10 +106,14 @@ def main():
         cfg[loader].dataset.data_root = root
     cfg.load_from = stage2['checkpoint']
     set_iter_schedule(cfg, iters3, warmup=1)
-    cfg.custom_hooks[0].momentum = min(1.0, 10 / iters3)  # teacher lag ~10 % of the run, as the config
     cfg.merge_from_dict(args.stage3_options)
     stage3 = train_and_eval(cfg, args.work_dir, 'stage3', save=True)
     pseudo = pseudo_labels(cfg, stage3['checkpoint'], osp.join(root, 'pool'))
+    # control: the same run without the unlabeled loss
+    cfg.model.unsup_weight = 0.0
+    if cfg.custom_hooks[0].get('unsup_weight') is not None:
+        cfg.custom_hooks[0].unsup_weight = 0.0
+    control = train_and_eval(cfg, args.work_dir, 'stage3_no_unlabeled')
 
     # from-scratch arms, with the iterations of stages II + III together
     cfg = quick_config(SUPERVISED, root)
@@ -118,7 +124,8 @@ def main():
     set_iter_schedule(cfg, iters2 + iters3)
     full = reuse_or_train(args.reuse, cfg, args.work_dir, 'full_labels')
 
-    arms = dict(supervised=supervised, stage1_2=stage2, stage1_2_3=stage3, full_labels=full)
+    arms = dict(supervised=supervised, stage1_2=stage2, stage1_2_3=stage3, stage3_no_unlabeled=control,
+                full_labels=full)
     acc = {name: round(m['accuracy/top1'] / 100, 4) for name, m in arms.items()}
     mean_class = {f'mean_class_acc_{name}': round(m['mean_class/recall'] / 100, 4) for name, m in arms.items()}
     gain = acc['stage1_2_3'] - acc['supervised']
@@ -126,11 +133,15 @@ def main():
         benchmark='method_a', quick=args.quick, label_ratio=args.ratio, mae_epochs=mae_epochs,
         stage2_iters=iters2, stage3_iters=iters3,
         acc_supervised=acc['supervised'], acc_stage1_2=acc['stage1_2'], acc_stage1_2_3=acc['stage1_2_3'],
-        acc_full_labels=acc['full_labels'], gain=round(gain, 4), **mean_class,
+        acc_full_labels=acc['full_labels'], gain=round(gain, 4), acc_stage3_no_unlabeled=acc['stage3_no_unlabeled'],
+        pseudo_label_gain=round(acc['stage1_2_3'] - acc['stage3_no_unlabeled'], 4), **mean_class,
         pseudo_label_accuracy=round(pseudo['accuracy'], 4), pseudo_mask_rate=round(pseudo['mask_rate'], 4),
         seconds={name: round(m['train_seconds'], 1) for name, m in
-                 dict(stage1=stage1, stage2=stage2, stage3=stage3, supervised=supervised, full=full).items()},
+                 dict(stage1=stage1, stage2=stage2, stage3=stage3, stage3_no_unlabeled=control,
+                      supervised=supervised, full=full).items()},
         goal_met=bool(gain >= 0.10 and acc['supervised'] < acc['stage1_2'] < acc['stage1_2_3']),
+        # stage III's gain over continued labeled-only training: does pseudo-labelling itself add?
+        pseudo_labels_add=bool(acc['stage1_2_3'] > acc['stage3_no_unlabeled']),
         # top-1 can rise by drifting to the majority class; this says whether mean class accuracy rose too
         mean_class_adds=bool(mean_class['mean_class_acc_supervised'] < mean_class['mean_class_acc_stage1_2']
                              < mean_class['mean_class_acc_stage1_2_3'])))

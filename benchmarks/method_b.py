@@ -75,7 +75,7 @@ def build_miner(cfg, checkpoint, pool_list):
     model = build_primitive(cfg, checkpoint)
     m = cfg.train_cfg.mining
     miner = ReliableSampleMiner(model, class_prototypes(model, loader, 7), m.threshold, m.min_similarity,
-                                m.require_agreement)
+                                m.require_agreement, m.get('flip_tta', False))
     pool = {k: v for k, v in cfg.train_cfg.pool.items() if k != 'hidden_truth'}
     return miner, DATASETS.build(dict(pool, ann_file=pool_list, test_mode=True, pipeline=eval_pipeline(cfg)))
 

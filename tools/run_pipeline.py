@@ -47,7 +47,7 @@ def parse_args():
     parser.add_argument('--data-root', default='data/synthfer_semi48')
     parser.add_argument('--ratio', type=float, default=0.05, help='share of labeled training faces')
     parser.add_argument('--seed', type=int, default=0, help='seed of the label split')
-    parser.add_argument('--mae-epochs', type=int, default=8)
+    parser.add_argument('--mae-epochs', type=int, default=40)
     parser.add_argument('--stage2-iters', type=int, default=600)
     parser.add_argument('--stage3-iters', type=int, default=600)
     parser.add_argument('--num-train', type=int, default=12000, help='SynthFER training faces (labeled + rest)')
@@ -183,7 +183,6 @@ def main():
         cfg.load_from = ckpt2  # its state_dict holds stage II's EMA weights
         set_iter_schedule(cfg, args.stage3_iters, warmup=1)
         checkpoints(cfg, 200, False)
-        cfg.custom_hooks[0].momentum = min(1.0, 10 / args.stage3_iters)  # teacher lag ~10 % of the run
         ckpt3 = run.train('stage3', cfg, f'iter_{args.stage3_iters}.pth')
         rows.append(('method A, stage I + II + III', run.test('stage3', ckpt3), ckpt3))
         curves = osp.join(work_dir, 'stage3', 'pseudo_labels.png')

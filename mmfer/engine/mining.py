@@ -60,27 +60,41 @@ class ReliableSampleMiner:
     with ``require_agreement`` — ``c`` is also its nearest prototype. Method B's paper names only
     "confidence" and "feature-wise similarity"; these rules and their defaults are mmfer's choice.
 
+    With ``flip_tta`` the face and its mirror image are scored together (the multi-transform
+    inference of omni-supervised data distillation, Radosavovic et al., CVPR 2018): confidence is
+    the mean of the two softmax outputs, the feature the normalised mean of the two, and both
+    views must predict the same class. It costs a second forward pass per face.
+
     Args:
         model: the primitive mmpretrain classifier (eval mode).
         prototypes: ``(C, D)`` from :func:`class_prototypes`.
         threshold: minimum softmax confidence.
         min_similarity: minimum cosine similarity to the predicted class's prototype.
         require_agreement: the nearest prototype must be the predicted class.
+        flip_tta: score each face with its horizontal mirror as well.
     """
 
     def __init__(self, model, prototypes: torch.Tensor, threshold: float = 0.9, min_similarity: float = 0.5,
-                 require_agreement: bool = True):
+                 require_agreement: bool = True, flip_tta: bool = False):
         self.model, self.prototypes = model, prototypes
         self.threshold, self.min_similarity, self.require_agreement = threshold, min_similarity, require_agreement
+        self.flip_tta = flip_tta
 
     @torch.no_grad()
     def score(self, inputs: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
         """``pred, confidence, similarity, keep`` for a preprocessed batch."""
-        logits, emb = _features(self.model, inputs)
-        conf, pred = logits.softmax(1).max(1)
+        if self.flip_tta:
+            logits, emb = _features(self.model, torch.cat([inputs, inputs.flip(-1)]))
+            probs, emb = logits.softmax(1).view(2, len(inputs), -1), emb.view(2, len(inputs), -1)
+            views_agree = probs[0].argmax(1) == probs[1].argmax(1)
+            probs, emb = probs.mean(0), F.normalize(emb.sum(0), dim=1)
+        else:
+            logits, emb = _features(self.model, inputs)
+            probs, views_agree = logits.softmax(1), True
+        conf, pred = probs.max(1)
         sims = emb @ self.prototypes.to(emb).T
         sim = sims.gather(1, pred[:, None])[:, 0]
-        keep = (conf >= self.threshold) & (sim >= self.min_similarity)
+        keep = (conf >= self.threshold) & (sim >= self.min_similarity) & views_agree
         if self.require_agreement:
             keep &= sims.argmax(1) == pred
         return pred, conf, sim, keep

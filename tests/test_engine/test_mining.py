@@ -53,6 +53,24 @@ def test_score_applies_confidence_similarity_and_agreement():
         == [True]
 
 
+def test_flip_tta_averages_both_views_and_requires_them_to_agree():
+    # a 2-d "image" mirrors by swapping its two values
+    x = torch.tensor([[1., 0.], [-1., -0.5], [-1., -1.]])
+    pred, conf, sim, keep = ReliableSampleMiner(FeatureModel(), PROTOS, threshold=0.9, flip_tta=True).score(x)
+    flipped = x.flip(-1)
+    probs = ((5 * x @ PROTOS.T).softmax(1) + (5 * flipped @ PROTOS.T).softmax(1)) / 2
+    assert torch.allclose(conf, probs.max(1).values) and pred.tolist() == probs.argmax(1).tolist()
+    emb = nn.functional.normalize(nn.functional.normalize(x, dim=1) + nn.functional.normalize(flipped, dim=1), dim=1)
+    assert torch.allclose(sim, (emb * PROTOS[pred]).sum(1))
+    assert keep.tolist() == [False, True, True]
+    # [1, 0] is class 0 but its mirror [0, 1] is class 1: with every other rule off, only the views'
+    # disagreement rejects it
+    loose = dict(threshold=0.0, min_similarity=-1.0, require_agreement=False)
+    assert ReliableSampleMiner(FeatureModel(), PROTOS, **loose).score(x)[3].tolist() == [True, True, True]
+    assert ReliableSampleMiner(FeatureModel(), PROTOS, **loose, flip_tta=True).score(x)[3].tolist() \
+        == [False, True, True]
+
+
 def test_class_prototypes_are_normalised_class_means():
     from mmpretrain.structures import DataSample
 

@@ -113,3 +113,38 @@ def test_hook_schedules_stage2_real_and_virtual_weights():
         Runner.model = MODELS.build(CLS)
     with pytest.raises(TypeError, match='teacher and student'):
         SemiFERHook().before_train(Runner)
+
+
+def test_debiased_pseudo_labels_follow_the_running_prior():
+    model = build(threshold=0.0, debias=0.5, debias_momentum=0.9)
+    assert torch.equal(model.pseudo_prior, torch.full((3, ), 1 / 3))
+    weak, strong = torch.randn(6, 3, 16, 16), torch.randn(6, 3, 16, 16)
+    sup = [DataSample().set_gt_label(i % 3) for i in range(2)]
+    unsup = [DataSample() for _ in range(6)]
+    model.teacher.eval()
+    with torch.no_grad():
+        logits = model.teacher(weak)
+    prior = 0.9 * torch.full((3, ), 1 / 3) + 0.1 * logits.softmax(-1).mean(0)
+    pseudo = (logits - 0.5 * prior.log()).argmax(-1)
+    losses = model.loss(dict(sup=torch.randn(2, 3, 16, 16), unsup_teacher=weak, unsup_student=strong),
+                        dict(sup=sup, unsup_teacher=unsup, unsup_student=unsup))
+    torch.testing.assert_close(model.pseudo_prior, prior)
+    ce = torch.nn.functional.cross_entropy(model.student(strong), pseudo, reduction='none')
+    torch.testing.assert_close(losses['unsup_loss'], 5.0 * ce.mean())
+    # a strong prior on one class takes pseudo-labels away from it
+    model.pseudo_prior.copy_(torch.tensor([0.98, 0.01, 0.01]))
+    model.debias, model.debias_momentum = 5.0, 1.0
+    losses = model.loss(dict(sup=torch.randn(2, 3, 16, 16), unsup_teacher=weak, unsup_student=strong),
+                        dict(sup=sup, unsup_teacher=unsup, unsup_student=unsup))
+    shifted = (logits - 5.0 * model.pseudo_prior.log()).argmax(-1)
+    assert not (shifted == 0).any() and float(losses['unsup_pseudo_cls0']) == 0
+    ce = torch.nn.functional.cross_entropy(model.student(strong), shifted, reduction='none')
+    torch.testing.assert_close(losses['unsup_loss'], 5.0 * ce.mean())
+    # the prior is checkpointed; a plain classifier checkpoint leaves it as it is
+    state = model.state_dict()
+    assert torch.equal(state['pseudo_prior'], model.pseudo_prior)
+    fresh = build()
+    fresh.load_state_dict(state)
+    assert torch.equal(fresh.pseudo_prior, model.pseudo_prior)
+    fresh.load_state_dict(model.student.state_dict())
+    assert torch.equal(fresh.pseudo_prior, model.pseudo_prior)

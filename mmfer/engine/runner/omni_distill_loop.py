@@ -54,7 +54,7 @@ class OmniDistillLoop(BaseLoop):
             validation pipeline (with unreadable images skipped and counted).
         primitive: ``max_epochs`` and ``val_interval`` of the primitive run, or ``checkpoint``.
         mining: :class:`ReliableSampleMiner` arguments (``threshold``, ``min_similarity``,
-            ``require_agreement``), caps (``max_per_class``, ``class_balance``, ``rank_by``; see
+            ``require_agreement``, ``flip_tta``), caps (``max_per_class``, ``class_balance``, ``rank_by``; see
             :func:`~mmfer.engine.mining.select_mined`) and ``batch_size``, ``num_workers``,
             ``flush_every``.
         distiller: a TASK_UTILS config (``DistributionMatching`` / ``GradientMatching``) plus
@@ -69,9 +69,9 @@ class OmniDistillLoop(BaseLoop):
         super().__init__(runner, dataloader)
         self.pool_cfg = copy.deepcopy(pool)
         self.primitive_cfg = {**dict(max_epochs=30, val_interval=None, checkpoint=None), **(primitive or {})}
-        self.mining_cfg = {**dict(threshold=0.9, min_similarity=0.5, require_agreement=True, max_per_class=None,
-                                  class_balance=None, rank_by='product', batch_size=256, num_workers=0,
-                                  flush_every=20), **(mining or {})}
+        self.mining_cfg = {**dict(threshold=0.9, min_similarity=0.5, require_agreement=True, flip_tta=False,
+                                  max_per_class=None, class_balance=None, rank_by='product', batch_size=256,
+                                  num_workers=0, flush_every=20), **(mining or {})}
         self.distiller_cfg = copy.deepcopy(distiller or dict(type='DistributionMatching', ipc=10))
         self.final_cfg = {**dict(max_epochs=30, val_interval=None, distilled_repeat=1, use_mined=False),
                           **(final or {})}
@@ -169,7 +169,7 @@ class OmniDistillLoop(BaseLoop):
             pool_cfg.setdefault('pipeline', self._eval_pipeline())
             pool = DATASETS.build(pool_cfg)
             miner = ReliableSampleMiner(model, prototypes, cfg['threshold'], cfg['min_similarity'],
-                                        cfg['require_agreement'])
+                                        cfg['require_agreement'], cfg['flip_tta'])
             self.runner.logger.info(f'OmniDistillLoop: mining {len(pool)} pool faces')
             miner.mine(pool, self.path('mining'), cfg['batch_size'], cfg['num_workers'], cfg['flush_every'],
                        resume=self.resume)

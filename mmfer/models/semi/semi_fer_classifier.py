@@ -30,6 +30,13 @@ class SemiFERClassifier(BaseModel):
     (``UnlabeledFaces(hidden_truth=...)``; -1 for non-faces, which are not judged),
     ``unsup_pseudo_acc``, the accuracy of the kept pseudo-labels.
 
+    With ``debias = λ > 0`` the pseudo-labels come from debiased teacher logits
+    ``z - λ log p̄`` (DebiasPL, Wang et al., CVPR 2022: the causal-inference part), ``p̄`` being
+    an EMA (``debias_momentum``) of the teacher's mean softmax over the unlabeled batches, kept
+    in the ``pseudo_prior`` buffer (checkpointed). A teacher that learned the labeled split's
+    class shares over-predicts its head classes on a pool whose shares differ; debiasing stops
+    those classes from taking over the pseudo-labels. Off by default (method A has none).
+
     A plain classifier checkpoint (stage II) loads into both copies; validation and testing
     use the teacher (``predict_on='teacher'``) or the student.
 
@@ -38,13 +45,15 @@ class SemiFERClassifier(BaseModel):
         threshold: confidence for keeping a pseudo-label (method A: 0.7).
         unsup_weight: weight of the unlabeled loss (method A: 5).
         predict_on: ``'teacher'`` or ``'student'``.
+        debias: ``λ`` of the pseudo-label debiasing; 0 turns it off.
+        debias_momentum: EMA momentum of ``p̄`` (weight of the running value).
         data_preprocessor: usually mmdet's ``MultiBranchDataPreprocessor`` around mmpretrain's
             ``ClsDataPreprocessor``.
     """
 
     def __init__(self, classifier: dict, threshold: float = 0.7, unsup_weight: float = 5.0,
-                 predict_on: str = 'teacher', data_preprocessor: Optional[dict] = None,
-                 init_cfg: Optional[dict] = None) -> None:
+                 predict_on: str = 'teacher', debias: float = 0.0, debias_momentum: float = 0.999,
+                 data_preprocessor: Optional[dict] = None, init_cfg: Optional[dict] = None) -> None:
         super().__init__(data_preprocessor=data_preprocessor, init_cfg=init_cfg)
         if predict_on not in ('teacher', 'student'):
             raise ValueError(f"predict_on must be 'teacher' or 'student', got {predict_on!r}")
@@ -55,6 +64,9 @@ class SemiFERClassifier(BaseModel):
         self.threshold = threshold
         self.unsup_weight = unsup_weight
         self.predict_on = predict_on
+        self.debias, self.debias_momentum = debias, debias_momentum
+        num_classes = self.student.head.num_classes
+        self.register_buffer('pseudo_prior', torch.full((num_classes, ), 1.0 / num_classes))
 
     def forward(self, inputs, data_samples=None, mode: str = 'tensor'):
         if mode == 'loss':
@@ -71,7 +83,12 @@ class SemiFERClassifier(BaseModel):
         weak, strong = multi_batch_inputs['unsup_teacher'], multi_batch_inputs['unsup_student']
         with torch.no_grad():
             self.teacher.eval()  # the teacher predicts without dropout / BN updates
-            probs = F.softmax(self.teacher(weak, mode='tensor'), dim=-1)
+            logits = self.teacher(weak, mode='tensor')
+            if self.debias > 0:
+                m = self.debias_momentum
+                self.pseudo_prior.mul_(m).add_(logits.softmax(-1).mean(0), alpha=1 - m)
+                logits = logits - self.debias * self.pseudo_prior.log()
+            probs = F.softmax(logits, dim=-1)
         conf, pseudo = probs.max(dim=-1)
         mask = (conf >= self.threshold).float()
         ce = F.cross_entropy(self.student(strong, mode='tensor'), pseudo, reduction='none')
@@ -92,11 +109,12 @@ class SemiFERClassifier(BaseModel):
                               error_msgs):
         """Load a plain classifier checkpoint into both student and teacher."""
         if not any(k.startswith(prefix + 'student.') or k.startswith(prefix + 'teacher.') for k in state_dict):
-            plain = [k for k in state_dict if k.startswith(prefix)]
+            plain = [k for k in state_dict if k.startswith(prefix) and k != prefix + 'pseudo_prior']
             for k in plain:
                 v = state_dict.pop(k)
                 rest = k[len(prefix):]
                 state_dict[f'{prefix}student.{rest}'] = v
                 state_dict[f'{prefix}teacher.{rest}'] = v
+            state_dict.setdefault(prefix + 'pseudo_prior', self.pseudo_prior.clone())  # none in a plain one
         super()._load_from_state_dict(state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys,
                                       error_msgs)
