@@ -201,8 +201,10 @@ def main():
         with open(results) as f:
             results = json.load(f)
         wd = osp.join(work_dir, 'method_b')
-        rows.append(('method B primitive = supervised (ResNet)', results['primitive'], osp.join(wd, 'primitive')))
-        rows.append((f"method B, + {results['mining']['mined']} mined -> distilled", results['final'],
+        rows.append(('method B primitive (ResNet, labeled only)', results['primitive'], osp.join(wd, 'primitive')))
+        # the final model trains on labeled + distilled faces, and the mined ones too with use_mined
+        joined = '+' if cfg.train_cfg.final.get('use_mined') else '->'
+        rows.append((f"method B, + {results['mining']['mined']} mined {joined} distilled", results['final'],
                      osp.join(wd, 'final')))
         pictures['distilled images per class (method B)'] = results['distilled']['grid']
 

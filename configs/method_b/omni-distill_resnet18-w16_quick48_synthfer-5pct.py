@@ -1,6 +1,6 @@
 # Method B at quick scale on SynthFER (48 px): a quarter-width ResNet-18 primitive model trained on 5 % of
 # 12k labels (600 faces) mines the 10k pool (with distractors), distribution matching distils the mined
-# faces into 10 images per class, and a fresh model trains on labeled + distilled faces.
+# faces into 10 images per class, and a fresh model trains on labeled + mined + distilled faces.
 # (5 % of the 3k-image quick set, 149 faces, leaves every model below the class prior: nothing to mine.)
 #   python tools/data/generate_synthfer.py data/synthfer_semi48 --img-size 48 --num-train 12000 \
 #       --num-test 1000 --num-pool 10000
@@ -11,11 +11,23 @@
 _base_ = ['../supervised/resnet18-w16_1xb64_synthfer-quick48.py']
 data_root = 'data/synthfer_semi48'
 split_file = data_root + '/splits/labeled_5pct_seed0.json'
-train_dataloader = dict(dataset=dict(data_root=data_root, split_file=split_file))
+# the quick supervised recipe + RandAugment, 150 epochs (~1500 iterations on the 600 labeled faces): a
+# primitive model of 80.6 % instead of 66.4 % (60 epochs, no RandAugment), whose sure faces are right
+# 98 % of the time instead of 83 % (threshold 0.9, class_balance 3; measured on the 10k pool)
+train_pipeline = [
+    dict(type='LoadFaceImage'),
+    dict(type='mmpretrain.RandomResizedCrop', scale=48, crop_ratio_range=(0.7, 1.0), backend='cv2'),
+    dict(type='mmpretrain.RandomFlip', prob=0.5, direction='horizontal'),
+    dict(type='mmpretrain.RandAugment', policies='timm_increasing', num_policies=2, total_level=10,
+         magnitude_level=7, magnitude_std=0.5, hparams=dict(pad_val=[102, 117, 150])),
+    dict(type='mmpretrain.PackInputs'),
+]
+train_dataloader = dict(dataset=dict(data_root=data_root, split_file=split_file, pipeline=train_pipeline))
 val_dataloader = dict(dataset=dict(data_root=data_root))
 test_dataloader = val_dataloader
-primitive_epochs = 60  # ~600 iterations on the 600 labeled faces
-final_epochs = 60
+primitive_epochs = 150
+# the final set (600 labeled + ~1000 mined + 5 x 70 distilled) for as many samples as the primitive saw
+final_epochs = 50
 param_scheduler = [
     dict(type='LinearLR', start_factor=0.01, by_epoch=True, begin=0, end=5, convert_to_iter_based=True),
     dict(type='CosineAnnealingLR', by_epoch=True, begin=5, end=primitive_epochs, eta_min=1e-6,
@@ -30,7 +42,7 @@ train_cfg = dict(
     mining=dict(threshold=0.9, min_similarity=0.5, require_agreement=True, class_balance=3.0, batch_size=256),
     distiller=dict(type='DistributionMatching', ipc=10, iterations=300, batch_real=64, width=64, depth=3),
     final=dict(
-        max_epochs=final_epochs, distilled_repeat=5, use_mined=False,
+        max_epochs=final_epochs, distilled_repeat=5, use_mined=True,
         param_scheduler=[
             dict(type='LinearLR', start_factor=0.01, by_epoch=True, begin=0, end=5, convert_to_iter_based=True),
             dict(type='CosineAnnealingLR', by_epoch=True, begin=5, end=final_epochs, eta_min=1e-6,

@@ -28,7 +28,7 @@ def test_pipeline_prints_the_table_and_reuses_finished_stages(tmp_path):
         assert row and float(row[1]) == round(metrics['accuracy/top1'], 2)
         assert float(row[2]) == round(metrics['mean_class/recall'], 2)
     results = json.load(open(wd / 'method_b' / 'results.json'))
-    row = re.search(r'method B, \+ (\d+) mined -> distilled\s+([\d.]+)', out)
+    row = re.search(r'method B, \+ (\d+) mined \+ distilled\s+([\d.]+)', out)  # use_mined in the quick config
     assert int(row[1]) == results['mining']['mined'] and float(row[2]) == round(results['final']['accuracy/top1'], 2)
     pictures = out[out.index('pictures:'):].splitlines()[1:8]
     assert len(pictures) == 7 and not any('(missing)' in p for p in pictures)
