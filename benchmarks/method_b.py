@@ -179,6 +179,7 @@ def main():
     args = parse_args()
     if args.mine_rss:
         return mine_rss(*args.mine_rss)
+    args.work_dir = osp.abspath(args.work_dir)  # the memory arms run from the repository root
     root = osp.join(REPO, 'data', 'synthfer_semi48')
     ensure_synthfer(root, img_size=48, num_train=12000, num_test=1000, num_pool=10000)
     pool_root = osp.join(root, 'pool')
