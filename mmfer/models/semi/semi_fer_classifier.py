@@ -65,7 +65,10 @@ class SemiFERClassifier(BaseModel):
         self.unsup_weight = unsup_weight
         self.predict_on = predict_on
         self.debias, self.debias_momentum = debias, debias_momentum
-        num_classes = self.student.head.num_classes
+        num_classes = getattr(self.student.head, 'num_classes', None)
+        if debias > 0 and not num_classes:
+            raise ValueError(f'debias needs a head with num_classes, got {type(self.student.head).__name__}')
+        num_classes = num_classes or 1  # a placeholder prior where it is not used
         self.register_buffer('pseudo_prior', torch.full((num_classes, ), 1.0 / num_classes))
 
     def forward(self, inputs, data_samples=None, mode: str = 'tensor'):
