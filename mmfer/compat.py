@@ -77,4 +77,13 @@ def init_cpu_distributed(launcher: str, cfg) -> bool:
     return True
 
 
+def close_distributed() -> None:
+    """Wait for every rank, then destroy the default process group, if any, before the interpreter
+    exits: a gloo group left to interpreter teardown can abort a rank whose work is done
+    ("terminate called without an active exception", seen once in CI after a finished run)."""
+    if torch_dist.is_available() and torch_dist.is_initialized():
+        torch_dist.barrier()
+        torch_dist.destroy_process_group()
+
+
 allow_mmengine_checkpoints()

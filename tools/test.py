@@ -15,7 +15,7 @@ from mmengine.config import Config, DictAction
 from mmengine.evaluator import DumpResults
 from mmengine.runner import Runner
 
-from mmfer.compat import init_cpu_distributed
+from mmfer.compat import close_distributed, init_cpu_distributed
 from mmfer.registry import RUNNERS
 from mmfer.utils import register_all_modules
 
@@ -66,6 +66,7 @@ def main():
         metrics['confusion_matrix'] = matrix.tolist()
     if args.out and args.out_item == 'metrics' and runner.rank == 0:
         mmengine.dump(metrics, args.out)
+    close_distributed()
 
 
 if __name__ == '__main__':

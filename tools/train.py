@@ -10,7 +10,7 @@ import os.path as osp
 from mmengine.config import Config, DictAction
 from mmengine.runner import Runner
 
-from mmfer.compat import init_cpu_distributed
+from mmfer.compat import close_distributed, init_cpu_distributed
 from mmfer.registry import RUNNERS
 from mmfer.utils import register_all_modules
 
@@ -74,6 +74,7 @@ def main():
     register_all_modules(init_default_scope=False)
     runner = RUNNERS.build(cfg) if 'runner_type' in cfg else Runner.from_cfg(cfg)
     runner.train()
+    close_distributed()
 
 
 if __name__ == '__main__':
