@@ -69,7 +69,8 @@ def pseudo_labels(cfg, checkpoint, pool_root):
         truth = torch.cat([s.gt_label for s in data['data_samples']])
         face = truth >= 0
         mask = (conf >= cfg.model.threshold) & face
-        faces, kept, correct = faces + int(face.sum()), kept + int(mask.sum()), correct + int((pred == truth)[mask].sum())
+        faces, kept = faces + int(face.sum()), kept + int(mask.sum())
+        correct += int((pred == truth)[mask].sum())
     return dict(mask_rate=kept / max(1, faces), accuracy=correct / max(1, kept))
 
 

@@ -23,7 +23,8 @@ def parse_args():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument('--quick', action='store_true', help='3k train / 1k test images at 48 px (a few minutes)')
     parser.add_argument('--config', default=CONFIG)
-    parser.add_argument('--data-root', default=None, help='default: data/synthfer_quick48 (quick) or data/synthfer_full48')
+    parser.add_argument('--data-root', default=None,
+                        help='default: data/synthfer_quick48 (quick) or data/synthfer_full48')
     parser.add_argument('--ratio', type=float, default=0.05)
     parser.add_argument('--seed', type=int, default=0)
     parser.add_argument('--epochs', type=int, default=None, help='full-label epochs (default 30 quick, 60 full)')

@@ -4,6 +4,7 @@ import json
 import math
 import os
 import os.path as osp
+import statistics
 from typing import Iterator, List, Optional, Sequence, Tuple
 
 import torch
@@ -185,8 +186,10 @@ def select_mined(out_dir: str, world: int, num_classes: int, max_per_class: Opti
     """Apply the per-class caps to the candidates of ``world`` ranks and write ``mined.txt`` atomically.
 
     A class keeps at most ``max_per_class`` faces and, with ``class_balance = k``, at most ``k`` times
-    as many as the rarest class (among those with any) has candidates, so head classes do not swamp the rare ones; within a
-    class the best by ``rank_by`` (``'confidence'``, ``'similarity'`` or their ``'product'``) are kept.
+    the median candidate count of the classes that have any, so head classes do not swamp the others.
+    (The median, not the rarest class: one class with a handful of candidates would cap every class
+    at a handful.) Within a class the best by ``rank_by`` (``'confidence'``, ``'similarity'`` or their
+    ``'product'``) are kept.
     The result lists faces in pool order and does not depend on the number of ranks.
 
     Returns:
@@ -198,8 +201,8 @@ def select_mined(out_dir: str, world: int, num_classes: int, max_per_class: Opti
         counts[label] += 1
     caps = [max_per_class if max_per_class is not None else n for n in counts]
     if class_balance is not None and any(counts):
-        rarest = min(n for n in counts if n)  # a class with no candidate at all does not stop the others
-        caps = [min(cap, max(1, math.ceil(class_balance * rarest))) for cap in caps]
+        median = statistics.median(n for n in counts if n)  # classes without candidates do not count
+        caps = [min(cap, max(1, math.ceil(class_balance * median))) for cap in caps]
     out = osp.join(osp.dirname(out_dir.rstrip('/')), MINED_FILE)
     tmp = f'{out}.tmp{os.getpid()}'
     with open(tmp, 'w', encoding='utf-8') as f:

@@ -194,9 +194,13 @@ def test_select_mined_caps_each_class_and_keeps_the_best(tmp_path):
         ['img0.jpg', 'img1.jpg', 'img3.jpg', 'img4.jpg', 'img7.jpg']
     path, counts = select_mined(str(out), 2, 3, max_per_class=2, rank_by='confidence')  # 0 (.99), 5 (.96)
     assert [line.split('\t')[0] for line in open(path).read().splitlines()][:2] == ['img0.jpg', 'img3.jpg']
-    _, counts = select_mined(str(out), 2, 3, class_balance=2.0)  # rarest class has 1 candidate
+    # class_balance caps at k x the median candidate count (2 here), not at k x the rarest class's (1)
+    _, counts = select_mined(str(out), 2, 3, class_balance=1.0)
     assert counts == [2, 2, 1]
+    balanced, counts = select_mined(str(out), 2, 3, class_balance=2.0)  # cap 4: class 0 loses img6 (.182)
+    assert counts == [4, 2, 1]
+    assert 'img6.jpg' not in [line.split('\t')[0] for line in open(balanced).read().splitlines()]
     _, counts = select_mined(str(out), 2, 4, class_balance=2.0)  # a 4th class without candidates is ignored
-    assert counts == [2, 2, 1, 0]
+    assert counts == [4, 2, 1, 0]
     mined = FaceList(ann_file=path, classes=('a', 'b', 'c'))
     assert mined.get_data_info(0)['gt_label'] == 0 and mined.get_data_info(0)['confidence'] == pytest.approx(.99)
