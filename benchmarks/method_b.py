@@ -9,7 +9,8 @@ distractors) through
 * ``mined_precision`` (mined labels equal to the hidden truth; distractors count as wrong; goal >= 0.95),
   ``mined_count``, ``distractor_rejection`` (share of non-face / occluded / tiny distractors not mined;
   goal >= 0.95);
-* ``acc_labeled_only`` (the primitive model) and ``acc_final`` (labeled + distilled), ``final_gain``;
+* ``acc_labeled_only`` (the primitive model) and ``acc_final`` (labeled + distilled, + mined with the
+  quick config's ``use_mined``), ``final_gain``;
 * ``acc_distilled_ipc10`` vs ``acc_random_ipc10``: dataset distillation's standard measure — a fresh
   ConvNet of the distiller's architecture trained only on the distilled images (DSA augmentation, 500
   full-batch SGD steps, mean of 3 seeds) against one trained on as many random real faces per class from
