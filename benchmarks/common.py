@@ -20,6 +20,7 @@ class LoopTimer(Hook):
     less any validation inside the loop (runner construction and the final validation are left out)."""
 
     priority = 'VERY_HIGH'
+    seconds = 0.0
 
     def before_train(self, runner) -> None:
         self.seconds, self._val, self._start = 0.0, 0.0, time.perf_counter()
