@@ -5,7 +5,6 @@ import time
 from typing import Optional
 
 from mmengine.config import Config
-from mmengine.hooks import Hook
 from mmengine.runner import Runner
 
 from mmfer.utils import register_all_modules
@@ -15,26 +14,6 @@ from mmfer.utils.quick import (ensure_split, ensure_synthfer, set_data_root, set
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 
 
-class LoopTimer(Hook):
-    """Seconds the training loop spends on its epochs / iterations: ``before_train`` to ``after_train``
-    less any validation inside the loop (runner construction and the final validation are left out)."""
-
-    priority = 'VERY_HIGH'
-    seconds = 0.0
-
-    def before_train(self, runner) -> None:
-        self.seconds, self._val, self._start = 0.0, 0.0, time.perf_counter()
-
-    def before_val(self, runner) -> None:
-        self._val_start = time.perf_counter()
-
-    def after_val(self, runner) -> None:
-        self._val += time.perf_counter() - self._val_start
-
-    def after_train(self, runner) -> None:
-        self.seconds = time.perf_counter() - self._start - self._val
-
-
 def train_and_eval(cfg: Config, work_dir: str, name: str, save: bool = False, logged: tuple = (),
                    validate: bool = True) -> dict:
     """Train ``cfg`` in this process and return the final validation metrics and time.
@@ -42,7 +21,8 @@ def train_and_eval(cfg: Config, work_dir: str, name: str, save: bool = False, lo
     ``save`` writes ``<work_dir>/<name>/final.pth`` (EMA weights where an EMA hook runs) and returns its
     path as ``checkpoint``; ``logged`` names training log keys whose mean over the last quarter of the
     run is returned under the same names. ``train_seconds`` is the wall time of building the runner and
-    training; ``loop_seconds`` that of the training loop's steps alone (see ``LoopTimer``).
+    training; ``loop_seconds`` the sum of the training iterations' times (data + step, as mmengine's
+    ``IterTimerHook`` logs them as ``train/time``): no runner construction, no validation.
     """
     cfg = cfg.copy()
     cfg.work_dir = osp.join(work_dir, name)
@@ -52,13 +32,12 @@ def train_and_eval(cfg: Config, work_dir: str, name: str, save: bool = False, lo
     cfg.log_level = 'WARNING'
     start = time.time()
     runner = Runner.from_cfg(cfg)
-    timer = LoopTimer()
-    runner.register_hook(timer)
     runner.train()
     seconds = time.time() - start
     metrics = runner.val_loop.run() if validate else {}
     metrics['train_seconds'] = seconds
-    metrics['loop_seconds'] = timer.seconds
+    iter_times = runner.message_hub.log_scalars.get('train/time')
+    metrics['loop_seconds'] = float(iter_times.data[0].sum()) if iter_times is not None else None
     for key in logged:
         buffers = runner.message_hub.log_scalars
         history = buffers[f'train/{key}'].data[0] if f'train/{key}' in buffers else []

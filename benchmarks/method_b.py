@@ -17,8 +17,8 @@ distractors) through
   the distiller's sources (mined, plus labeled with ``include_labeled``); goal: distilled wins by >= 0.05.
   ``*_resnet``: the same two sets under the quick ResNet and its recipe;
 * ``train_time_ratio``: training on the distilled set / on the whole mined set, same epochs (goal <= 0.1),
-  with both accuracies; the time is the training loop's (``common.LoopTimer``: its epochs, without
-  building the runner or validating, which cost the same whatever the set); ``train_time_ratio_wall``
+  with both accuracies; the time is the sum of the training iterations' times (mmengine's
+  ``IterTimerHook``), without building the runner or validating, which cost the same whatever the set; ``train_time_ratio_wall``
   counts those too;
 * ``mining_throughput_ratio``: miner images/s / bare model inference images/s on the same pre-loaded
   batches (goal >= 0.9);
