@@ -62,9 +62,9 @@ class ReliableSampleMiner:
     "confidence" and "feature-wise similarity"; these rules and their defaults are mmfer's choice.
 
     With ``flip_tta`` the face and its mirror image are scored together (the multi-transform
-    inference of omni-supervised data distillation, Radosavovic et al., CVPR 2018): confidence is
-    the mean of the two softmax outputs, the feature the normalised mean of the two, and both
-    views must predict the same class. It costs a second forward pass per face.
+    inference of omni-supervised data distillation, Radosavovic et al., CVPR 2018): confidence and
+    class probabilities are the means of the two views', the feature the normalised mean of the
+    two, and both views must predict the same class. It costs a second forward pass per face.
 
     Args:
         model: the primitive mmpretrain classifier (eval mode).
@@ -82,29 +82,27 @@ class ReliableSampleMiner:
         self.flip_tta = flip_tta
 
     @torch.no_grad()
-    def score(self, inputs: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
-        """``pred, confidence, similarity, keep`` for a preprocessed batch."""
-        if self.flip_tta:
-            logits, emb = _features(self.model, torch.cat([inputs, inputs.flip(-1)]))
-            probs, emb = logits.softmax(1).view(2, len(inputs), -1), emb.view(2, len(inputs), -1)
-            views_agree = probs[0].argmax(1) == probs[1].argmax(1)
-            probs, emb = probs.mean(0), F.normalize(emb.sum(0), dim=1)
-        else:
-            logits, emb = _features(self.model, inputs)
-            probs, views_agree = logits.softmax(1), True
+    def score(self, inputs: torch.Tensor) -> Tuple[torch.Tensor, ...]:
+        """``pred, confidence, similarity, keep, probs`` (the class probabilities) for a preprocessed batch."""
+        views = [inputs, inputs.flip(-1)] if self.flip_tta else [inputs]
+        logits, emb = _features(self.model, torch.cat(views))
+        probs, emb = logits.softmax(1).view(len(views), len(inputs), -1), emb.view(len(views), len(inputs), -1)
+        views_agree = (probs.argmax(2) == probs[0].argmax(1)).all(0)
+        probs, emb = probs.mean(0), F.normalize(emb.sum(0), dim=1)
         conf, pred = probs.max(1)
         sims = emb @ self.prototypes.to(emb).T
         sim = sims.gather(1, pred[:, None])[:, 0]
         keep = (conf >= self.threshold) & (sim >= self.min_similarity) & views_agree
         if self.require_agreement:
             keep &= sims.argmax(1) == pred
-        return pred, conf, sim, keep
+        return pred, conf, sim, keep, probs
 
     def mine(self, pool, out_dir: str, batch_size: int = 256, num_workers: int = 0, flush_every: int = 20,
              resume: bool = True) -> dict:
         """Score this rank's shard of ``pool`` (indices ``rank, rank + world, ...``), streaming candidates.
 
-        Candidates go to ``rank<r>.tsv`` (``sample_idx, img_path, label, confidence, similarity``) in
+        Candidates go to ``rank<r>.tsv`` (``sample_idx, img_path, label, confidence, similarity,
+        class probabilities`` — the last comma-separated, the soft target of ``soft_target`` training) in
         pool order; ``rank<r>.json`` records, after every ``flush_every`` batches, how much of the shard
         is done, the candidate file's length at that point and the faces skipped as unreadable. A
         resumed run truncates the file to that length and continues after the last recorded batch,
@@ -164,19 +162,20 @@ class ReliableSampleMiner:
 
     def rows(self, inputs: torch.Tensor, data_samples: Sequence) -> List[str]:
         """Candidate lines of one preprocessed batch."""
-        pred, conf, sim, keep = (t.cpu() for t in self.score(inputs))
+        pred, conf, sim, keep, probs = (t.cpu() for t in self.score(inputs))
         return [f'{data_samples[i].sample_idx}\t{data_samples[i].img_path}\t{int(pred[i])}\t'
-                f'{float(conf[i]):.6f}\t{float(sim[i]):.6f}\n' for i in torch.nonzero(keep).flatten().tolist()]
+                f'{float(conf[i]):.6f}\t{float(sim[i]):.6f}\t' + ','.join(f'{v:.6f}' for v in probs[i].tolist()) + '\n'
+                for i in torch.nonzero(keep).flatten().tolist()]
 
 
-def _read_candidates(out_dir: str, world: int) -> Iterator[Tuple[int, str, int, float, float]]:
-    """Every rank's candidates, merged in pool order."""
+def _read_candidates(out_dir: str, world: int) -> Iterator[Tuple[int, str, int, float, float, str]]:
+    """Every rank's candidates, merged in pool order (the class probabilities as written)."""
 
     def read(rank):
         with open(osp.join(out_dir, f'rank{rank}.tsv'), encoding='utf-8') as f:
             for line in f:
-                idx, path, label, conf, sim = line.rstrip('\n').split('\t')
-                yield int(idx), path, int(label), float(conf), float(sim)
+                idx, path, label, conf, sim, probs = line.rstrip('\n').split('\t')
+                yield int(idx), path, int(label), float(conf), float(sim), probs
 
     return heapq.merge(*(read(r) for r in range(world)))
 
@@ -197,7 +196,7 @@ def select_mined(out_dir: str, world: int, num_classes: int, max_per_class: Opti
     """
     key = dict(confidence=lambda c, s: c, similarity=lambda c, s: s, product=lambda c, s: c * s)[rank_by]
     counts = [0] * num_classes
-    for _, _, label, _, _ in _read_candidates(out_dir, world):
+    for _, _, label, *_ in _read_candidates(out_dir, world):
         counts[label] += 1
     caps = [max_per_class if max_per_class is not None else n for n in counts]
     if class_balance is not None and any(counts):
@@ -210,15 +209,15 @@ def select_mined(out_dir: str, world: int, num_classes: int, max_per_class: Opti
             kept = _read_candidates(out_dir, world)
         else:  # the best `cap` of each class, held in one bounded heap per class
             best: List[list] = [[] for _ in range(num_classes)]
-            for idx, path, label, conf, sim in _read_candidates(out_dir, world):
-                item = (key(conf, sim), -idx, path, label, conf, sim)
+            for idx, path, label, conf, sim, probs in _read_candidates(out_dir, world):
+                item = (key(conf, sim), -idx, path, label, conf, sim, probs)
                 if len(best[label]) < caps[label]:
                     heapq.heappush(best[label], item)
                 elif caps[label] and item > best[label][0]:
                     heapq.heapreplace(best[label], item)
             kept = sorted((-item[1], ) + item[2:] for heap in best for item in heap)
-        for _, path, label, conf, sim in kept:
-            f.write(f'{path}\t{label}\t{conf:.6f}\t{sim:.6f}\n')
+        for _, path, label, conf, sim, probs in kept:
+            f.write(f'{path}\t{label}\t{conf:.6f}\t{sim:.6f}\t{probs}\n')
         f.flush()
         os.fsync(f.fileno())
     os.replace(tmp, out)

@@ -5,6 +5,7 @@ import pytest
 
 from mmfer.datasets import AnnotationError, FaceList, UnlabeledFaces
 from mmfer.datasets.recordio import write_recordio
+from mmfer.datasets.transforms import LabelToScore
 
 PIPE = [dict(type='LoadFaceImage'), dict(type='mmpretrain.PackInputs')]
 CLASSES = ('Surprise', 'Fear', 'Disgust')
@@ -29,8 +30,33 @@ def test_reads_paths_labels_and_scores(tmp_path):
     assert int(ds[0]['inputs'].float().mean()) == 40 and int(ds[1]['data_samples'].gt_label) == 0
 
 
+def test_class_probabilities_become_the_target_with_soft_target(tmp_path):
+    (tmp_path / 'a.png').write_bytes(_encode(40))
+    (tmp_path / 'b.png').write_bytes(_encode(90))
+    (tmp_path / 'list.txt').write_text('a.png\t1\t0.7\t0.8\t0.1,0.7,0.2\n')
+    (tmp_path / 'hard.txt').write_text('b.png\t2\n')
+    hard = FaceList(ann_file='list.txt', data_root=str(tmp_path), classes=CLASSES, pipeline=PIPE)
+    assert hard.get_data_info(0)['probs'].tolist() == pytest.approx([0.1, 0.7, 0.2])
+    assert 'gt_score' not in hard[0]['data_samples']  # kept, not trained on
+    # soft: the probabilities are the target; with LabelToScore a hard-labeled face gets a one-hot one
+    pipe = [PIPE[0], dict(type='LabelToScore', num_classes=3), PIPE[1]]
+    soft = FaceList(ann_file='list.txt', data_root=str(tmp_path), classes=CLASSES, pipeline=pipe, soft_target=True)
+    assert soft[0]['data_samples'].gt_score.tolist() == pytest.approx([0.1, 0.7, 0.2])
+    assert int(soft[0]['data_samples'].gt_label) == 1
+    other = FaceList(ann_file='hard.txt', data_root=str(tmp_path), classes=CLASSES, pipeline=pipe)
+    assert other[0]['data_samples'].gt_score.tolist() == [0., 0., 1.]
+    assert LabelToScore(3)(dict(gt_label=0, gt_score=np.array([.5, .5, 0.])))['gt_score'].tolist() == [.5, .5, 0.]
+
+
+def test_soft_target_needs_probabilities(tmp_path):
+    (tmp_path / 'list.txt').write_text('a.png\t1\t0.7\t0.8\n')
+    with pytest.raises(AnnotationError, match='list.txt:1: soft_target=True needs class probabilities'):
+        FaceList(ann_file=str(tmp_path / 'list.txt'), classes=CLASSES, soft_target=True)
+
+
 @pytest.mark.parametrize('line,lineno,why', [('a.png', 2, 'expected'), ('a.png\tx', 2, 'expected'),
                                              ('a.png\t3', 2, 'unknown class id 3'), ('a.png\t1\t0.9', 2, 'expected'),
+                                             ('a.png\t1\t0.9\t0.8\t0.5,0.5', 2, 'expected'),
                                              ('a.png\t-1', 2, 'unknown class id -1')])
 def test_bad_lines_name_file_and_line(tmp_path, line, lineno, why):
     (tmp_path / 'list.txt').write_text(f'ok.png\t0\n{line}\n')

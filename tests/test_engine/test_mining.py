@@ -32,8 +32,9 @@ class FeatureModel(nn.Module):
 
 def test_score_applies_confidence_similarity_and_agreement():
     x = torch.tensor([[1., 0.], [1., 1.], [0.2, 0.], [-1., 0.1]])
-    pred, conf, sim, keep = ReliableSampleMiner(FeatureModel(), PROTOS, threshold=0.9).score(x)
+    pred, conf, sim, keep, probs = ReliableSampleMiner(FeatureModel(), PROTOS, threshold=0.9).score(x)
     assert pred[[0, 2, 3]].tolist() == [0, 0, 2]
+    assert torch.allclose(probs, (5 * x @ PROTOS.T).softmax(1))
     expected_conf = (5 * x @ PROTOS.T).softmax(1).max(1).values
     assert torch.allclose(conf, expected_conf)
     assert torch.allclose(sim, (nn.functional.normalize(x, dim=1) * PROTOS[pred]).sum(1))
@@ -56,10 +57,10 @@ def test_score_applies_confidence_similarity_and_agreement():
 def test_flip_tta_averages_both_views_and_requires_them_to_agree():
     # a 2-d "image" mirrors by swapping its two values
     x = torch.tensor([[1., 0.], [-1., -0.5], [-1., -1.]])
-    pred, conf, sim, keep = ReliableSampleMiner(FeatureModel(), PROTOS, threshold=0.9, flip_tta=True).score(x)
+    pred, conf, sim, keep, mean = ReliableSampleMiner(FeatureModel(), PROTOS, threshold=0.9, flip_tta=True).score(x)
     flipped = x.flip(-1)
     probs = ((5 * x @ PROTOS.T).softmax(1) + (5 * flipped @ PROTOS.T).softmax(1)) / 2
-    assert torch.allclose(conf, probs.max(1).values) and pred.tolist() == probs.argmax(1).tolist()
+    assert torch.allclose(mean, probs) and torch.allclose(conf, probs.max(1).values) and pred.tolist() == probs.argmax(1).tolist()
     emb = nn.functional.normalize(nn.functional.normalize(x, dim=1) + nn.functional.normalize(flipped, dim=1), dim=1)
     assert torch.allclose(sim, (emb * PROTOS[pred]).sum(1))
     assert keep.tolist() == [False, True, True]
@@ -185,7 +186,7 @@ def test_select_mined_caps_each_class_and_keeps_the_best(tmp_path):
             1: [(1, 0, .92, .95), (3, 1, .93, .9), (5, 0, .96, .6), (7, 2, .9, .9)]}
     for rank, items in rows.items():
         with open(out / f'rank{rank}.tsv', 'w') as f:
-            f.writelines(f'{i}\timg{i}.jpg\t{c}\t{p}\t{s}\n' for i, c, p, s in items)
+            f.writelines(f'{i}\timg{i}.jpg\t{c}\t{p}\t{s}\t{i / 10},{1 - i / 10},0.0\n' for i, c, p, s in items)
     path, counts = select_mined(str(out), 2, 3)
     assert counts == [5, 2, 1] and len(open(path).read().splitlines()) == 8
     path, counts = select_mined(str(out), 2, 3, max_per_class=2)  # by conf x sim: 0 (.891), 1 (.874)
@@ -204,3 +205,5 @@ def test_select_mined_caps_each_class_and_keeps_the_best(tmp_path):
     assert counts == [4, 2, 1, 0]
     mined = FaceList(ann_file=path, classes=('a', 'b', 'c'))
     assert mined.get_data_info(0)['gt_label'] == 0 and mined.get_data_info(0)['confidence'] == pytest.approx(.99)
+    img4 = next(mined.get_data_info(i) for i in range(len(mined)) if mined.get_data_info(i)['img_path'] == 'img4.jpg')
+    assert img4['probs'].tolist() == pytest.approx([.4, .6, 0.])  # the candidate row's, carried through

@@ -72,6 +72,10 @@ def test_stages_write_their_files_and_resume(synthfer_root, split, tmp_path):
     candidates = Counter(int(line.split('\t')[2]) for line in lines(osp.join(wd, 'mining', 'rank0.tsv')))
     cap = math.ceil(statistics.median(candidates.values()))
     assert counts == [min(candidates[c], cap) for c in range(7)]
+    for line in mined:  # the primitive's class probabilities: they sum to 1 and peak at the label
+        probs = [float(p) for p in line.split('\t')[4].split(',')]
+        assert len(probs) == 7 and sum(probs) == pytest.approx(1, abs=1e-4)
+        assert max(range(7), key=probs.__getitem__) == int(line.split('\t')[1])
     distilled = lines(osp.join(wd, 'distilled', 'distilled.txt'))
     assert [int(line.split('\t')[1]) for line in distilled] == [c for c in range(7) for _ in range(2)]
     first = cv2.imread(osp.join(wd, 'distilled', distilled[0].split('\t')[0]))

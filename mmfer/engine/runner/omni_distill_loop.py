@@ -40,7 +40,8 @@ class OmniDistillLoop(BaseLoop):
        model never mined still has real faces — into ``ipc`` images per class: PNGs, ``distilled.txt`` (a ``FaceList``), ``grid.png``
        (a row per class, also sent to the visualizer's backends).
     4. ``final/`` — a fresh model of the same config trained on labeled + distilled (repeated
-       ``distilled_repeat`` times; + mined with ``use_mined``), with the config's metrics in
+       ``distilled_repeat`` times; + mined with ``use_mined``, on the primitive's class probabilities
+       with ``soft_mined``), with the config's metrics in
        ``final/metrics.json``.
 
     With ``--resume`` every stage continues where it stopped: the primitive and final runs from
@@ -60,8 +61,11 @@ class OmniDistillLoop(BaseLoop):
         distiller: a TASK_UTILS config (``DistributionMatching`` / ``GradientMatching``) plus
             ``include_labeled`` (default True); images have the validation pipeline's size.
         final: ``max_epochs``, ``val_interval``, ``distilled_repeat`` (default 1), ``use_mined``
-            (default False); any other key replaces that top-level config key for the final run
-            (e.g. ``param_scheduler``).
+            (default False), ``soft_mined`` (default False: the mined faces' targets are the
+            primitive model's class probabilities instead of its hard labels; the other samples'
+            labels become one-hot scores by ``LabelToScore``, inserted before the pipeline's last
+            step, ``PackInputs``); any other key replaces that top-level config key for the final
+            run (e.g. ``param_scheduler``).
     """
 
     def __init__(self, runner, dataloader, pool: dict, primitive: Optional[dict] = None,
@@ -73,7 +77,8 @@ class OmniDistillLoop(BaseLoop):
                                   max_per_class=None, class_balance=None, rank_by='product', batch_size=256,
                                   num_workers=0, flush_every=20), **(mining or {})}
         self.distiller_cfg = copy.deepcopy(distiller or dict(type='DistributionMatching', ipc=10))
-        self.final_cfg = {**dict(max_epochs=30, val_interval=None, distilled_repeat=1, use_mined=False),
+        self.final_cfg = {**dict(max_epochs=30, val_interval=None, distilled_repeat=1, use_mined=False,
+                                 soft_mined=False),
                           **(final or {})}
         self.classes = tuple(self.dataloader.dataset.metainfo['classes'])
         self.resume = bool(runner._resume)  # tools/train.py --resume (mmengine keeps it private)
@@ -237,15 +242,20 @@ class OmniDistillLoop(BaseLoop):
         cfg = self.final_cfg
         loader = copy.deepcopy(self.runner.cfg.train_dataloader)
         labeled = loader.dataset
+        soft = cfg['use_mined'] and cfg['soft_mined']
+        if soft:  # every sample needs a gt_score once one has: one-hot for the hard labels
+            pipeline = labeled['pipeline']
+            labeled['pipeline'] = [*pipeline[:-1], dict(type='LabelToScore', num_classes=len(self.classes)),
+                                   pipeline[-1]]
         datasets = [labeled, dict(type='RepeatDataset', times=cfg['distilled_repeat'],
                                   dataset=dict(type='FaceList', data_root=osp.dirname(distilled),
                                                ann_file=DISTILLED_FILE, classes=self.classes,
                                                pipeline=labeled['pipeline']))]
         if cfg['use_mined'] and self.results['mining']['mined']:
-            datasets.append(self._mined_dataset(mined, labeled['pipeline']))
+            datasets.append(dict(self._mined_dataset(mined, labeled['pipeline']), soft_target=soft))
         loader.dataset = dict(type='ConcatDataset', datasets=datasets)
         updates = {k: v for k, v in cfg.items()
-                   if k not in ('max_epochs', 'val_interval', 'distilled_repeat', 'use_mined')}
+                   if k not in ('max_epochs', 'val_interval', 'distilled_repeat', 'use_mined', 'soft_mined')}
         self._train('final', cfg, dict(updates, train_dataloader=loader))
 
 
