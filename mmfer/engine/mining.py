@@ -163,9 +163,12 @@ class ReliableSampleMiner:
     def rows(self, inputs: torch.Tensor, data_samples: Sequence) -> List[str]:
         """Candidate lines of one preprocessed batch."""
         pred, conf, sim, keep, probs = (t.cpu() for t in self.score(inputs))
-        return [f'{data_samples[i].sample_idx}\t{data_samples[i].img_path}\t{int(pred[i])}\t'
-                f'{float(conf[i]):.6f}\t{float(sim[i]):.6f}\t' + ','.join(f'{v:.6f}' for v in probs[i].tolist()) + '\n'
-                for i in torch.nonzero(keep).flatten().tolist()]
+        rows = []
+        for i in torch.nonzero(keep).flatten().tolist():
+            scores = ','.join(f'{v:.6f}' for v in probs[i].tolist())
+            rows.append(f'{data_samples[i].sample_idx}\t{data_samples[i].img_path}\t{int(pred[i])}\t'
+                        f'{float(conf[i]):.6f}\t{float(sim[i]):.6f}\t{scores}\n')
+        return rows
 
 
 def _read_candidates(out_dir: str, world: int) -> Iterator[Tuple[int, str, int, float, float, str]]:
