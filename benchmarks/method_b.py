@@ -18,8 +18,8 @@ distractors) through
   ``*_resnet``: the same two sets under the quick ResNet and its recipe;
 * ``train_time_ratio``: training on the distilled set / on the whole mined set, same epochs (goal <= 0.1),
   with both accuracies; the time is the sum of the training iterations' times (mmengine's
-  ``IterTimerHook``), without building the runner or validating, which cost the same whatever the set; ``train_time_ratio_wall``
-  counts those too;
+  ``IterTimerHook``), without building the runner or validating, which cost the same whatever the
+  set; ``train_time_ratio_wall`` counts those too;
 * ``mining_throughput_ratio``: miner images/s / bare model inference images/s on the same pre-loaded
   batches (goal >= 0.9);
 * ``rss_growth``: peak RSS mining a 50k-entry pool / a 10k-entry pool - 1 (goal <= 0.10); the 50k list

@@ -163,12 +163,10 @@ class ReliableSampleMiner:
     def rows(self, inputs: torch.Tensor, data_samples: Sequence) -> List[str]:
         """Candidate lines of one preprocessed batch."""
         pred, conf, sim, keep, probs = (t.cpu() for t in self.score(inputs))
-        rows = []
-        for i in torch.nonzero(keep).flatten().tolist():
-            scores = ','.join(f'{v:.6f}' for v in probs[i].tolist())
-            rows.append(f'{data_samples[i].sample_idx}\t{data_samples[i].img_path}\t{int(pred[i])}\t'
-                        f'{float(conf[i]):.6f}\t{float(sim[i]):.6f}\t{scores}\n')
-        return rows
+        kept = torch.nonzero(keep).flatten().tolist()
+        pred, conf, sim, probs = (t[keep].tolist() for t in (pred, conf, sim, probs))  # one copy, not one per row
+        return [f'{data_samples[i].sample_idx}\t{data_samples[i].img_path}\t{p}\t{c:.6f}\t{s:.6f}\t'
+                + ','.join(f'{v:.6f}' for v in ps) + '\n' for i, p, c, s, ps in zip(kept, pred, conf, sim, probs)]
 
 
 def _read_candidates(out_dir: str, world: int) -> Iterator[Tuple[int, str, int, float, float, str]]:
