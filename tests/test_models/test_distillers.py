@@ -41,6 +41,27 @@ def test_real_faces_groups_by_class_and_samples_without_repeats():
         RealFaces(ToyFaces(), preprocess, 4)
 
 
+def test_typical_faces_are_picked_by_herding():
+    """Features 0, 10, 4, 6, 5 (class 0, mean 5): herding picks 5 (the mean), then the pair whose running
+    mean stays nearest 5 — 4 then 6 (ties go to the first index); fewer faces than asked repeat in turn."""
+    faces = ToyFaces(per_class=(5, 2))
+    values = torch.tensor([0., 10, 4, 6, 5, 1, 2])
+    faces.images = values.view(-1, 1, 1, 1).expand(-1, 3, 16, 16).to(torch.uint8).contiguous()
+
+    def embed(x):  # a face's feature: its (preprocessed) mean pixel, back in 0-255
+        return (x.mean((1, 2, 3)) * 64 + 128)[:, None]
+
+    real = RealFaces(faces, preprocess, 2, embed=embed)
+    picked = real.typical(0, 3)[:, 0, 0, 0] * 64 + 128
+    assert picked.tolist() == pytest.approx([5, 4, 6])
+    assert (real.typical(1, 5)[:, 0, 0, 0] * 64 + 128).tolist() == pytest.approx([1, 2, 1, 2, 1])
+    with pytest.raises(ValueError, match='embed'):
+        RealFaces(faces, preprocess, 2).typical(0, 3)
+
+    dm = DistributionMatching(ipc=3, iterations=0, init='typical')
+    torch.testing.assert_close(dm.run(real)[:3], real.typical(0, 3))
+
+
 def test_siamese_augment_applies_one_draw_to_every_batch():
     x = torch.randn(4, 3, 16, 16, requires_grad=True)
     a, b = siamese_augment(torch.Generator().manual_seed(1), x, x.clone())

@@ -37,8 +37,8 @@ class OmniDistillLoop(BaseLoop):
        :class:`~mmfer.datasets.FaceList`) and ``mining/summary.json``.
     3. ``distilled/`` — the ``distiller`` (``DistributionMatching`` by default) compresses the mined
        faces — and the labeled ones, unless ``include_labeled=False``, so that a class the primitive
-       model never mined still has real faces — into ``ipc`` images per class: PNGs, ``distilled.txt`` (a ``FaceList``), ``grid.png``
-       (a row per class, also sent to the visualizer's backends).
+       model never mined still has real faces — into ``ipc`` images per class: PNGs, ``distilled.txt``
+       (a ``FaceList``), ``grid.png`` (a row per class, also sent to the visualizer's backends).
     4. ``final/`` — a fresh model of the same config trained on labeled + distilled (repeated
        ``distilled_repeat`` times; + mined with ``use_mined``, on the primitive's class probabilities
        with ``soft_mined``), with the config's metrics in
@@ -59,7 +59,8 @@ class OmniDistillLoop(BaseLoop):
             :func:`~mmfer.engine.mining.select_mined`) and ``batch_size``, ``num_workers``,
             ``flush_every``.
         distiller: a TASK_UTILS config (``DistributionMatching`` / ``GradientMatching``) plus
-            ``include_labeled`` (default True); images have the validation pipeline's size.
+            ``include_labeled`` (default True); images have the validation pipeline's size, and
+            ``init='typical'`` picks its starting faces in the primitive model's feature space.
         final: ``max_epochs``, ``val_interval``, ``distilled_repeat`` (default 1), ``use_mined``
             (default False), ``soft_mined`` (default False: the mined faces' targets are the
             primitive model's class probabilities instead of its hard labels; the other samples'
@@ -220,8 +221,10 @@ class OmniDistillLoop(BaseLoop):
             sources = [self._mined_dataset(mined, pipeline)] if self.results['mining']['mined'] else []
             if cfg.pop('include_labeled', True):
                 sources.append(dict(copy.deepcopy(self.runner.cfg.train_dataloader.dataset), pipeline=pipeline))
+            model = self._model(primitive).cpu()  # the distillers run on the CPU
             real = RealFaces(DATASETS.build(dict(type='ConcatDataset', datasets=sources, ignore_keys=['classes'])),
-                             self._model(primitive).data_preprocessor.cpu(), len(self.classes))
+                             model.data_preprocessor, len(self.classes),
+                             embed=lambda x: model.head.pre_logits(model.extract_feat(x)))
             distiller = TASK_UTILS.build(cfg)
             self.runner.logger.info(f'OmniDistillLoop: distilling {sum(len(c) for c in real.by_class)} real '
                                     f'faces into {distiller.ipc} per class with {type(distiller).__name__}')

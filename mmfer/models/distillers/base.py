@@ -21,10 +21,13 @@ class RealFaces:
         num_classes: number of classes.
         cache_bytes: hold every image in memory (uint8) when they fit in this many bytes;
             otherwise each batch is read from disk.
+        embed: maps a batch of preprocessed faces to ``(B, D)`` features (the primitive model's
+            pre-logits in :class:`OmniDistillLoop`); needed by :meth:`typical` only.
     """
 
-    def __init__(self, dataset, preprocess: Callable, num_classes: int, cache_bytes: int = 2 << 30):
-        self.dataset, self.preprocess = dataset, preprocess
+    def __init__(self, dataset, preprocess: Callable, num_classes: int, cache_bytes: int = 2 << 30,
+                 embed: Optional[Callable[[torch.Tensor], torch.Tensor]] = None):
+        self.dataset, self.preprocess, self.embed = dataset, preprocess, embed
         labels = np.array([dataset.get_data_info(i)['gt_label'] for i in range(len(dataset))], dtype=np.int64)
         self.by_class = [np.flatnonzero(labels == c) for c in range(num_classes)]
         empty = [c for c, idx in enumerate(self.by_class) if idx.size == 0]
@@ -48,12 +51,31 @@ class RealFaces:
             pick = torch.randperm(pool.size, generator=generator)[:n]
         else:
             pick = torch.randint(pool.size, (n, ), generator=generator)
-        idx = pool[pick.numpy()]
+        return self._load(pool[pick.numpy()])
+
+    def _load(self, idx: np.ndarray) -> torch.Tensor:
         if self.cache is not None:
             raw = list(self.cache[torch.from_numpy(idx)])
         else:
             raw = [self.dataset[int(i)]['inputs'] for i in idx]
         return self.preprocess(dict(inputs=raw), False)['inputs']
+
+    @torch.no_grad()
+    def typical(self, c: int, n: int, batch_size: int = 256) -> torch.Tensor:
+        """``n`` faces of class ``c`` chosen by herding (Welling, ICML 2009) in ``embed``'s feature space:
+        each pick brings the mean feature of the faces picked so far closest to the class's mean feature."""
+        if self.embed is None:
+            raise ValueError('RealFaces.typical needs an embed function')
+        pool = self.by_class[c]
+        feats = torch.cat([self.embed(self._load(pool[i:i + batch_size])).flatten(1).float().cpu()
+                           for i in range(0, pool.size, batch_size)])
+        target, total, picked = feats.mean(0), torch.zeros(feats.shape[1]), []
+        for k in range(min(n, pool.size)):
+            gap = (target - (total + feats) / (k + 1)).pow(2).sum(1)
+            gap[picked] = float('inf')
+            picked.append(int(gap.argmin()))
+            total += feats[picked[-1]]
+        return self._load(pool[np.resize(picked, n)])  # fewer faces than n: each repeated in turn
 
 
 def siamese_augment(generator: torch.Generator, *batches: torch.Tensor) -> List[torch.Tensor]:
@@ -105,7 +127,8 @@ class BaseDistiller:
         batch_real: real faces per class per step.
         width, depth: the ConvNet's channels and number of blocks.
         augment: apply :func:`siamese_augment` to real and synthetic batches.
-        init: ``'real'`` (start from random mined faces of the class) or ``'noise'``.
+        init: ``'real'`` (start from random mined faces of the class), ``'typical'`` (from the faces
+            :meth:`RealFaces.typical` picks by herding in the primitive model's feature space) or ``'noise'``.
         seed: seed of the whole optimisation.
         save_interval: iterations between saved states.
     """
@@ -113,8 +136,8 @@ class BaseDistiller:
     def __init__(self, ipc: int = 10, iterations: int = 1000, lr: float = 1.0, momentum: float = 0.5,
                  batch_real: int = 64, width: int = 64, depth: int = 3, augment: bool = True,
                  init: str = 'real', seed: int = 0, save_interval: int = 100):
-        if init not in ('real', 'noise'):
-            raise ValueError(f"init must be 'real' or 'noise', got {init!r}")
+        if init not in ('real', 'typical', 'noise'):
+            raise ValueError(f"init must be 'real', 'typical' or 'noise', got {init!r}")
         self.ipc, self.iterations, self.lr, self.momentum = ipc, iterations, lr, momentum
         self.batch_real, self.width, self.depth, self.augment = batch_real, width, depth, augment
         self.init, self.seed, self.save_interval = init, seed, save_interval
@@ -142,6 +165,8 @@ class BaseDistiller:
         init = self._generator(-1)
         if self.init == 'real':
             syn = torch.cat([real.sample(c, self.ipc, init) for c in range(num_classes)])
+        elif self.init == 'typical':
+            syn = torch.cat([real.typical(c, self.ipc) for c in range(num_classes)])
         else:
             syn = torch.randn((num_classes * self.ipc, ) + real.shape, generator=init)
         syn = syn.detach().clone().requires_grad_(True)
