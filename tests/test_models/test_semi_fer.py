@@ -148,3 +148,32 @@ def test_debiased_pseudo_labels_follow_the_running_prior():
     assert torch.equal(fresh.pseudo_prior, model.pseudo_prior)
     fresh.load_state_dict(model.student.state_dict())
     assert torch.equal(fresh.pseudo_prior, model.pseudo_prior)
+
+
+def test_soft_targets_are_the_sharpened_teacher_distribution_under_the_mask():
+    model = build(threshold=0.0, unsup_weight=2.0, soft_targets=True, temperature=0.5)
+    weak, strong = torch.randn(4, 3, 16, 16), torch.randn(4, 3, 16, 16)
+    sup = [DataSample().set_gt_label(i % 3) for i in range(2)]
+    unsup = [DataSample() for _ in range(4)]
+    model.teacher.eval()
+    with torch.no_grad():
+        logits = model.teacher(weak)
+    conf = logits.softmax(-1).max(-1).values
+    model.threshold = float(conf.sort().values[1])  # three of four pass, judged on the unsharpened probabilities
+    losses = model.loss(dict(sup=torch.randn(2, 3, 16, 16), unsup_teacher=weak, unsup_student=strong),
+                        dict(sup=sup, unsup_teacher=unsup, unsup_student=unsup))
+    target = (logits / 0.5).softmax(-1)
+    assert (target.max(-1).values > conf).all()  # sharpened
+    mask = (conf >= model.threshold).float()
+    ce = -(target * model.student(strong).log_softmax(-1)).sum(-1)
+    assert float(losses['unsup_mask_rate']) == 0.75
+    torch.testing.assert_close(losses['unsup_loss'], 2.0 * (ce * mask).mean())
+    # with a one-hot teacher the soft loss is the hard one
+    hard = torch.nn.functional.cross_entropy(model.student(strong), logits.argmax(-1), reduction='none')
+    assert not torch.allclose(ce, hard)
+    model.temperature = 1e-4
+    losses = model.loss(dict(sup=torch.randn(2, 3, 16, 16), unsup_teacher=weak, unsup_student=strong),
+                        dict(sup=sup, unsup_teacher=unsup, unsup_student=unsup))
+    torch.testing.assert_close(losses['unsup_loss'], 2.0 * (hard * mask).mean())
+    with pytest.raises(ValueError, match='temperature'):
+        build(soft_targets=True, temperature=0.0)

@@ -37,6 +37,12 @@ class SemiFERClassifier(BaseModel):
     class shares over-predicts its head classes on a pool whose shares differ; debiasing stops
     those classes from taking over the pseudo-labels. Off by default (method A has none).
 
+    With ``soft_targets=True`` the student learns the teacher's whole distribution instead of its
+    argmax, sharpened by ``temperature`` (UDA, Xie et al., NeurIPS 2020):
+    ``CE(student(strong_i), softmax(z_i / T))``, still masked by the confidence of ``softmax(z_i)``.
+    A teacher that is unsure between two expressions then passes that on instead of a coin-flip
+    hard label. Off by default (method A uses hard labels).
+
     A plain classifier checkpoint (stage II) loads into both copies; validation and testing
     use the teacher (``predict_on='teacher'``) or the student.
 
@@ -47,12 +53,15 @@ class SemiFERClassifier(BaseModel):
         predict_on: ``'teacher'`` or ``'student'``.
         debias: ``λ`` of the pseudo-label debiasing; 0 turns it off.
         debias_momentum: EMA momentum of ``p̄`` (weight of the running value).
+        soft_targets: learn the teacher's (sharpened) probabilities instead of its hard label.
+        temperature: sharpening temperature ``T`` of the soft targets (< 1 sharpens).
         data_preprocessor: usually mmdet's ``MultiBranchDataPreprocessor`` around mmpretrain's
             ``ClsDataPreprocessor``.
     """
 
     def __init__(self, classifier: dict, threshold: float = 0.7, unsup_weight: float = 5.0,
                  predict_on: str = 'teacher', debias: float = 0.0, debias_momentum: float = 0.999,
+                 soft_targets: bool = False, temperature: float = 1.0,
                  data_preprocessor: Optional[dict] = None, init_cfg: Optional[dict] = None) -> None:
         super().__init__(data_preprocessor=data_preprocessor, init_cfg=init_cfg)
         if predict_on not in ('teacher', 'student'):
@@ -65,6 +74,9 @@ class SemiFERClassifier(BaseModel):
         self.unsup_weight = unsup_weight
         self.predict_on = predict_on
         self.debias, self.debias_momentum = debias, debias_momentum
+        if temperature <= 0:
+            raise ValueError(f'temperature must be > 0, got {temperature}')
+        self.soft_targets, self.temperature = soft_targets, temperature
         num_classes = getattr(self.student.head, 'num_classes', None)
         if debias > 0 and not num_classes:
             raise ValueError(f'debias needs a head with num_classes, got {type(self.student.head).__name__}')
@@ -94,7 +106,12 @@ class SemiFERClassifier(BaseModel):
             probs = F.softmax(logits, dim=-1)
         conf, pseudo = probs.max(dim=-1)
         mask = (conf >= self.threshold).float()
-        ce = F.cross_entropy(self.student(strong, mode='tensor'), pseudo, reduction='none')
+        student_logits = self.student(strong, mode='tensor')
+        if self.soft_targets:
+            target = F.softmax(logits / self.temperature, dim=-1)
+            ce = -(target * F.log_softmax(student_logits, dim=-1)).sum(-1)
+        else:
+            ce = F.cross_entropy(student_logits, pseudo, reduction='none')
         losses['unsup_loss'] = self.unsup_weight * (ce * mask).mean()
         losses['unsup_mask_rate'] = mask.mean().detach()
         kept = pseudo[mask.bool()]
