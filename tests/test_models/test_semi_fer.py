@@ -18,6 +18,13 @@ def build(**kwargs):
         return MODELS.build(dict(dict(type='SemiFERClassifier', classifier=CLS), **kwargs))
 
 
+def unsup_loss(model, weak, strong, unsup):
+    """``model.loss`` on two random labeled faces plus the given unlabeled views."""
+    sup = [DataSample().set_gt_label(i % 3) for i in range(2)]
+    return model.loss(dict(sup=torch.randn(2, 3, 16, 16), unsup_teacher=weak, unsup_student=strong),
+                      dict(sup=sup, unsup_teacher=unsup, unsup_student=unsup))
+
+
 def test_teacher_moves_by_the_ema_formula():
     model = build()
     t0 = [p.clone() for p in model.teacher.parameters()]
@@ -34,7 +41,6 @@ def test_teacher_moves_by_the_ema_formula():
 def test_unsup_loss_threshold_mask_and_pseudo_accuracy():
     model = build(threshold=0.0, unsup_weight=5.0)
     weak, strong = torch.randn(4, 3, 16, 16), torch.randn(4, 3, 16, 16)
-    sup = [DataSample().set_gt_label(i % 3) for i in range(2)]
     model.teacher.eval()
     with torch.no_grad():
         probs = torch.softmax(model.teacher(weak), -1)
@@ -43,8 +49,7 @@ def test_unsup_loss_threshold_mask_and_pseudo_accuracy():
     model.threshold = thr
     truth = [int(pseudo[0]), (int(pseudo[1]) + 1) % 3, -1, int(pseudo[3])]
     unsup = [DataSample().set_gt_label(y) for y in truth]
-    losses = model.loss(dict(sup=torch.randn(2, 3, 16, 16), unsup_teacher=weak, unsup_student=strong),
-                        dict(sup=sup, unsup_teacher=unsup, unsup_student=unsup))
+    losses = unsup_loss(model, weak, strong, unsup)
     mask = (conf >= thr).float()
     assert float(losses['unsup_mask_rate']) == 0.5
     ce = torch.nn.functional.cross_entropy(model.student(strong), pseudo, reduction='none')
@@ -119,23 +124,20 @@ def test_debiased_pseudo_labels_follow_the_running_prior():
     model = build(threshold=0.0, debias=0.5, debias_momentum=0.9)
     assert torch.equal(model.pseudo_prior, torch.full((3, ), 1 / 3))
     weak, strong = torch.randn(6, 3, 16, 16), torch.randn(6, 3, 16, 16)
-    sup = [DataSample().set_gt_label(i % 3) for i in range(2)]
     unsup = [DataSample() for _ in range(6)]
     model.teacher.eval()
     with torch.no_grad():
         logits = model.teacher(weak)
     prior = 0.9 * torch.full((3, ), 1 / 3) + 0.1 * logits.softmax(-1).mean(0)
     pseudo = (logits - 0.5 * prior.log()).argmax(-1)
-    losses = model.loss(dict(sup=torch.randn(2, 3, 16, 16), unsup_teacher=weak, unsup_student=strong),
-                        dict(sup=sup, unsup_teacher=unsup, unsup_student=unsup))
+    losses = unsup_loss(model, weak, strong, unsup)
     torch.testing.assert_close(model.pseudo_prior, prior)
     ce = torch.nn.functional.cross_entropy(model.student(strong), pseudo, reduction='none')
     torch.testing.assert_close(losses['unsup_loss'], 5.0 * ce.mean())
     # a strong prior on one class takes pseudo-labels away from it
     model.pseudo_prior.copy_(torch.tensor([0.98, 0.01, 0.01]))
     model.debias, model.debias_momentum = 5.0, 1.0
-    losses = model.loss(dict(sup=torch.randn(2, 3, 16, 16), unsup_teacher=weak, unsup_student=strong),
-                        dict(sup=sup, unsup_teacher=unsup, unsup_student=unsup))
+    losses = unsup_loss(model, weak, strong, unsup)
     shifted = (logits - 5.0 * model.pseudo_prior.log()).argmax(-1)
     assert not (shifted == 0).any() and float(losses['unsup_pseudo_cls0']) == 0
     ce = torch.nn.functional.cross_entropy(model.student(strong), shifted, reduction='none')
@@ -153,15 +155,13 @@ def test_debiased_pseudo_labels_follow_the_running_prior():
 def test_soft_targets_are_the_sharpened_teacher_distribution_under_the_mask():
     model = build(threshold=0.0, unsup_weight=2.0, soft_targets=True, temperature=0.5)
     weak, strong = torch.randn(4, 3, 16, 16), torch.randn(4, 3, 16, 16)
-    sup = [DataSample().set_gt_label(i % 3) for i in range(2)]
     unsup = [DataSample() for _ in range(4)]
     model.teacher.eval()
     with torch.no_grad():
         logits = model.teacher(weak)
     conf = logits.softmax(-1).max(-1).values
     model.threshold = float(conf.sort().values[1])  # three of four pass, judged on the unsharpened probabilities
-    losses = model.loss(dict(sup=torch.randn(2, 3, 16, 16), unsup_teacher=weak, unsup_student=strong),
-                        dict(sup=sup, unsup_teacher=unsup, unsup_student=unsup))
+    losses = unsup_loss(model, weak, strong, unsup)
     target = (logits / 0.5).softmax(-1)
     assert (target.max(-1).values > conf).all()  # sharpened
     mask = (conf >= model.threshold).float()
@@ -172,8 +172,7 @@ def test_soft_targets_are_the_sharpened_teacher_distribution_under_the_mask():
     hard = torch.nn.functional.cross_entropy(model.student(strong), logits.argmax(-1), reduction='none')
     assert not torch.allclose(ce, hard)
     model.temperature = 1e-4
-    losses = model.loss(dict(sup=torch.randn(2, 3, 16, 16), unsup_teacher=weak, unsup_student=strong),
-                        dict(sup=sup, unsup_teacher=unsup, unsup_student=unsup))
+    losses = unsup_loss(model, weak, strong, unsup)
     torch.testing.assert_close(losses['unsup_loss'], 2.0 * (hard * mask).mean())
     with pytest.raises(ValueError, match='temperature'):
         build(soft_targets=True, temperature=0.0)

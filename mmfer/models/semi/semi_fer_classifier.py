@@ -106,12 +106,8 @@ class SemiFERClassifier(BaseModel):
             probs = F.softmax(logits, dim=-1)
         conf, pseudo = probs.max(dim=-1)
         mask = (conf >= self.threshold).float()
-        student_logits = self.student(strong, mode='tensor')
-        if self.soft_targets:
-            target = F.softmax(logits / self.temperature, dim=-1)
-            ce = -(target * F.log_softmax(student_logits, dim=-1)).sum(-1)
-        else:
-            ce = F.cross_entropy(student_logits, pseudo, reduction='none')
+        target = F.softmax(logits / self.temperature, dim=-1) if self.soft_targets else pseudo
+        ce = F.cross_entropy(self.student(strong, mode='tensor'), target, reduction='none')
         losses['unsup_loss'] = self.unsup_weight * (ce * mask).mean()
         losses['unsup_mask_rate'] = mask.mean().detach()
         kept = pseudo[mask.bool()]
