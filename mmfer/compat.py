@@ -10,7 +10,13 @@
 2. mmengine 0.10.7's pytorch and slurm launchers call ``torch.cuda.set_device`` and
    fail without a GPU. :func:`init_cpu_distributed` starts a gloo process group first
    (mmengine then skips its own init) and asks for a DDP wrapper without device ids.
+3. mmengine 0.10.7 formats a config's text with yapf every time ``Config.pretty_text`` is
+   read, and a run reads it four times before its first step (config dump, environment
+   log, visualizer, runtime info): about 6 s each for a quick config on a slow 2-core
+   machine, most of a tiny run (open-mmlab/mmcv#2466). :func:`cache_config_formatting`
+   formats each distinct text once per process; it runs on ``import mmfer``.
 """
+import functools
 import os
 import os.path as osp
 import subprocess
@@ -52,6 +58,29 @@ def allow_mmengine_checkpoints() -> None:
         CheckpointLoader.register_scheme(prefixes='', loader=load_local_checkpoint, force=True)
 
 
+def cache_config_formatting(maxsize: int = 32) -> None:
+    """Memoise the yapf call behind mmengine's ``Config.pretty_text`` on the unformatted text.
+
+    The formatted text is what yapf returns for it, so dumps and logs do not change."""
+    import mmengine.config.config as config_module
+    format_code = config_module.FormatCode
+    if hasattr(format_code, 'cache_info'):
+        return
+
+    @functools.lru_cache(maxsize=maxsize)
+    def format_once(text: str, style: tuple, kwargs: tuple):
+        return format_code(text, style_config=dict(style), **dict(kwargs))
+
+    @functools.wraps(format_code)
+    def cached(text, style_config=None, **kwargs):
+        if not isinstance(style_config, dict):  # a style file or name: not worth a cache key
+            return format_code(text, style_config=style_config, **kwargs)
+        return format_once(text, tuple(sorted(style_config.items())), tuple(sorted(kwargs.items())))
+
+    cached.cache_info = format_once.cache_info
+    config_module.FormatCode = cached
+
+
 def init_cpu_distributed(launcher: str, cfg) -> bool:
     """Start a gloo process group for ``launcher`` when no GPU is visible.
 
@@ -87,3 +116,4 @@ def close_distributed() -> None:
 
 
 allow_mmengine_checkpoints()
+cache_config_formatting()

@@ -2,8 +2,6 @@
 import glob
 import json
 import os.path as osp
-import subprocess
-import sys
 
 import cv2
 import numpy as np
@@ -125,18 +123,16 @@ def test_detect_face_box_transform(canvas):
     assert none['face_detected'] is False and 'gt_bboxes' not in none
 
 
-def test_demo_on_a_folder_and_a_video(classifier, canvas, tmp_path):
+def test_demo_on_a_folder_and_a_video(classifier, canvas, tmp_path, run_tool):
     img, _ = canvas
     folder = tmp_path / 'in'
     folder.mkdir()
     cv2.imwrite(str(folder / 'three.png'), img)
     cv2.imwrite(str(folder / 'blank.jpg'), np.full((64, 64, 3), 90, np.uint8))
     (folder / 'notes.txt').write_text('not an image')
-    demo = osp.join(REPO, 'demo', 'fer_demo.py')
-    run = lambda *a: subprocess.run([sys.executable, demo, *a, *classifier, '--out-dir', str(tmp_path / 'out')],  # noqa
-                                    capture_output=True, text=True, timeout=300)
-    out = run(str(folder))
-    assert out.returncode == 0, out.stderr[-3000:]
+    run = lambda *a: run_tool('demo/fer_demo.py', *a, *classifier, '--out-dir', tmp_path / 'out')  # noqa: E731
+    code, log = run(folder)
+    assert code == 0, log[-3000:]
     results = json.load(open(tmp_path / 'out' / 'results.json'))
     assert [len(r['faces']) for r in results] == [0, 3]  # blank.jpg, three.png
     drawn = cv2.imread(str(tmp_path / 'out' / 'three.png'))
@@ -147,22 +143,21 @@ def test_demo_on_a_folder_and_a_video(classifier, canvas, tmp_path):
     for _ in range(4):
         writer.write(img)
     writer.release()
-    out = run(video, '--frame-step', '2')
-    assert out.returncode == 0, out.stderr[-3000:]
+    code, log = run(video, '--frame-step', '2')
+    assert code == 0, log[-3000:]
     results = json.load(open(tmp_path / 'out' / 'results.json'))
     assert [f['frame'] for f in results['frames']] == [0, 2] and all(len(f['faces']) == 3 for f in results['frames'])
     annotated = cv2.VideoCapture(results['output'])
     assert int(annotated.get(cv2.CAP_PROP_FRAME_COUNT)) == 4
-    assert run(str(tmp_path / 'missing.png')).returncode != 0
+    assert run(tmp_path / 'missing.png')[0] != 0
 
 
-def test_onnx_export_matches_pytorch(classifier, synthfer_root, tmp_path):
+def test_onnx_export_matches_pytorch(classifier, synthfer_root, tmp_path, run_tool):
     onnx = str(tmp_path / 'tiny.onnx')
-    out = subprocess.run([sys.executable, osp.join(REPO, 'tools', 'deployment', 'pytorch2onnx.py'), *classifier,
-                          '--out', onnx, '--check', *_faces(synthfer_root)[:4]], capture_output=True, text=True,
-                         timeout=300)
-    assert out.returncode == 0, out.stderr[-3000:]
-    summary = json.loads(out.stdout.strip().splitlines()[-1])
+    code, log = run_tool('tools/deployment/pytorch2onnx.py', *classifier, '--out', onnx, '--check',
+                         *_faces(synthfer_root)[:4])
+    assert code == 0, log[-3000:]
+    summary = json.loads(log.strip().splitlines()[-1])
     assert summary['ok'] and summary['max_abs_diff'] <= 1e-4 and summary['checked_images'] == 4
     assert summary['input_size'] == [32, 32] and summary['classes'] == list(RAFDB_CLASSES)
     # the graph takes any batch size

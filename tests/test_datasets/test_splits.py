@@ -1,7 +1,5 @@
 import json
 import os.path as osp
-import subprocess
-import sys
 
 import numpy as np
 import pytest
@@ -68,13 +66,13 @@ def test_split_file_errors(synthfer_root, tmp_path):
         SynthFER(data_root=synthfer_root, split_file=str(other))
 
 
-def test_make_split_tool_draws_once(synthfer_root, tmp_path):
+def test_make_split_tool_draws_once(synthfer_root, split_file, tmp_path, run_tool):
     out = str(tmp_path / 'splits' / 's.json')
-    cmd = [sys.executable, osp.join(REPO, 'tools', 'data', 'make_split.py'),
-           osp.join(REPO, 'configs', 'supervised', 'resnet18_1xb64_synthfer.py'), '--ratio', '0.25', '--out', out,
-           '--cfg-options', f'train_dataloader.dataset.data_root={synthfer_root}']
-    subprocess.run(cmd, check=True, capture_output=True)
+    args = [osp.join(REPO, 'configs', 'supervised', 'resnet18_1xb64_synthfer.py'), '--ratio', '0.25', '--out', out,
+            '--cfg-options', f'train_dataloader.dataset.data_root={synthfer_root}']
+    assert run_tool('tools/data/make_split.py', *args)[0] == 0
     split = json.load(open(out))
     assert split['ratio'] == 0.25 and split['num_samples'] == 140
-    again = subprocess.run(cmd, capture_output=True, text=True)
-    assert again.returncode != 0 and 'drawn once' in again.stderr
+    assert split['labeled'] == json.load(open(split_file))['labeled']  # what the tests' fixture draws
+    code, log = run_tool('tools/data/make_split.py', *args)
+    assert code != 0 and 'drawn once' in log

@@ -32,24 +32,22 @@ def options(root, split, work_dir, **extra):
     return ['--work-dir', work_dir, '--cfg-options'] + [f'{k}={v}' for k, v in opts.items()]
 
 
-def run(args, processes=1):
-    env = dict(os.environ, PORT='29541', PATH=osp.dirname(sys.executable) + ':' + os.environ['PATH'])
-    if processes == 1:
-        cmd = [sys.executable, osp.join(REPO, 'tools', 'train.py'), CONFIG] + args
-    else:
-        cmd = ['bash', osp.join(REPO, 'tools', 'dist_train.sh'), CONFIG, str(processes)] + args
-    out = subprocess.run(cmd, capture_output=True, text=True, cwd=REPO, env=env, timeout=600)
-    assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
-    return out.stdout + out.stderr
+@pytest.fixture
+def run(run_tool):
+    """tools/train.py on the method B config, in this process (or 2 through tools/dist_train.sh)."""
 
+    def train(args, processes=1):
+        if processes == 1:
+            code, log = run_tool('tools/train.py', CONFIG, *args)
+            assert code == 0, log[-5000:]
+            return log
+        env = dict(os.environ, PORT='29541', PATH=osp.dirname(sys.executable) + ':' + os.environ['PATH'])
+        out = subprocess.run(['bash', osp.join(REPO, 'tools', 'dist_train.sh'), CONFIG, str(processes)] + args,
+                             capture_output=True, text=True, cwd=REPO, env=env, timeout=600)
+        assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
+        return out.stdout + out.stderr
 
-@pytest.fixture(scope='module')
-def split(synthfer_root, tmp_path_factory):
-    path = str(tmp_path_factory.mktemp('split') / 'split.json')
-    subprocess.run([sys.executable, osp.join(REPO, 'tools', 'data', 'make_split.py'), CONFIG, '--ratio', '0.25',
-                    '--out', path, '--cfg-options', f'train_dataloader.dataset.data_root={synthfer_root}',
-                    'train_dataloader.dataset.split_file=None'], check=True, cwd=REPO)
-    return path
+    return train
 
 
 def lines(path):
@@ -57,9 +55,9 @@ def lines(path):
         return f.read().splitlines()
 
 
-def test_stages_write_their_files_and_resume(synthfer_root, split, tmp_path):
+def test_stages_write_their_files_and_resume(synthfer_root, split_file, tmp_path, run):
     wd = str(tmp_path / 'wd')
-    run(options(synthfer_root, split, wd))
+    run(options(synthfer_root, split_file, wd))
     assert osp.exists(osp.join(wd, 'primitive', 'primitive.pth'))
     assert 'accuracy/top1' in json.load(open(osp.join(wd, 'primitive', 'metrics.json')))
     summary = json.load(open(osp.join(wd, 'mining', 'summary.json')))
@@ -87,20 +85,20 @@ def test_stages_write_their_files_and_resume(synthfer_root, split, tmp_path):
 
     # resumed: finished stages are not redone, their files are left as they were
     stamp = os.stat(osp.join(wd, 'mined.txt')).st_mtime_ns
-    log = run(options(synthfer_root, split, wd) + ['--resume'])
+    log = run(options(synthfer_root, split_file, wd) + ['--resume'])
     assert 'primitive stage already done' in log and 'mining already done' in log
     assert os.stat(osp.join(wd, 'mined.txt')).st_mtime_ns == stamp
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason='tests the CPU-only launcher path')
-def test_two_processes_mine_the_same_set_as_one(synthfer_root, split, tmp_path):
+def test_two_processes_mine_the_same_set_as_one(synthfer_root, split_file, tmp_path, run):
     one, two = str(tmp_path / 'one'), str(tmp_path / 'two')
     # every face a candidate; the best 3 per class by confidence x similarity are kept
     mining = {'train_cfg.mining.max_per_class': 3, 'train_cfg.mining.class_balance': 'None',
               'train_cfg.final.max_epochs': 1}
-    run(options(synthfer_root, split, one, **mining))
+    run(options(synthfer_root, split_file, one, **mining))
     primitive = osp.join(one, 'primitive', 'primitive.pth')
-    log = run(options(synthfer_root, split, two, **mining, **{'train_cfg.primitive.checkpoint': primitive}), 2)
+    log = run(options(synthfer_root, split_file, two, **mining, **{'train_cfg.primitive.checkpoint': primitive}), 2)
     assert 'distributed: True' in log or 'Distributed launcher: pytorch' in log
     assert [json.load(open(osp.join(two, 'mining', f'rank{r}.json')))['done'] for r in (0, 1)] == [40, 40]
     assert sorted(lines(osp.join(one, 'mined.txt'))) == sorted(lines(osp.join(two, 'mined.txt')))

@@ -1,6 +1,5 @@
 import json
 import os.path as osp
-import subprocess
 import sys
 
 import cv2
@@ -18,7 +17,7 @@ def _log(path, rows):
     path.write_text(''.join(json.dumps(r) + '\n' for r in rows))
 
 
-def test_resumed_logs_are_merged_in_time_order(tmp_path):
+def test_resumed_logs_are_merged_in_time_order(tmp_path, run_tool):
     first = [dict(lr=1e-3, loss=3.0 - s / 100, unsup_mask_rate=s / 100, step=s) for s in (50, 100, 150)]
     first.append({'accuracy/top1': 40.0, 'step': 150})  # a validation row: no lr, not a training curve
     resumed = [dict(lr=1e-3, loss=9.0, unsup_mask_rate=0.9, step=s) for s in (150, 200)]
@@ -37,6 +36,5 @@ def test_resumed_logs_are_merged_in_time_order(tmp_path):
         plot(series, ['unsup_pseudo_acc'], out)
     plot(series, ['unsup_pseudo_acc', 'loss'], str(tmp_path / 'one.png'))  # draws what was logged
     assert cv2.imread(str(tmp_path / 'one.png')).shape[1] < cv2.imread(out).shape[1]
-    cli = subprocess.run([sys.executable, osp.join(REPO, 'tools', 'analysis', 'plot_curves.py'), str(tmp_path),
-                          '--keys', 'loss'], capture_output=True, text=True)
-    assert cli.returncode == 0 and osp.exists(tmp_path / 'curves.png')
+    assert run_tool('tools/analysis/plot_curves.py', tmp_path, '--keys', 'loss')[0] == 0
+    assert osp.exists(tmp_path / 'curves.png')

@@ -1,11 +1,18 @@
 """tools/run_pipeline.py end to end on tiny SynthFER, then again reusing every stage."""
+import contextlib
+import importlib.util
 import json
 import os.path as osp
 import re
-import subprocess
 import sys
 
+import pytest
+
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+spec = importlib.util.spec_from_file_location('run_pipeline', osp.join(REPO, 'tools', 'run_pipeline.py'))
+run_pipeline = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(run_pipeline)
+
 TINY = ['--num-train', '140', '--num-test', '60', '--num-pool', '80', '--ratio', '0.25', '--mae-epochs', '1',
         '--stage2-iters', '2', '--stage3-iters', '2', '--method-b-options', 'train_cfg.primitive.max_epochs=1',
         'train_cfg.final.max_epochs=1', 'train_cfg.mining.threshold=0.0', 'train_cfg.mining.min_similarity=-1.0',
@@ -13,12 +20,36 @@ TINY = ['--num-train', '140', '--num-test', '60', '--num-pool', '80', '--ratio',
         'train_cfg.distiller.batch_real=4', 'train_cfg.distiller.width=8', 'train_cfg.distiller.depth=2']
 
 
-def test_pipeline_prints_the_table_and_reuses_finished_stages(tmp_path):
-    cmd = [sys.executable, osp.join(REPO, 'tools', 'run_pipeline.py'), '--work-dir', str(tmp_path / 'wd'),
-           '--data-root', str(tmp_path / 'data')] + TINY
-    first = subprocess.run(cmd, capture_output=True, text=True, timeout=900)
-    assert first.returncode == 0, first.stdout[-3000:] + first.stderr[-3000:]
-    out = first.stdout
+def test_stage_output_goes_to_its_log_and_progress_lines_to_the_console(tmp_path, capsys):
+    """``Pipeline._run``: a stage is a subprocess whose whole output lands in its log; the console
+    shows the progress lines (without logger prefixes or warnings); a failed stage stops the pipeline."""
+    pipeline, log = run_pipeline.Pipeline(str(tmp_path)), str(tmp_path / 'stage.log')
+    lines = ['2026/11/25 03:00:00 - mmengine - INFO - Epoch(train) [1][5/5]  lr: 1e-03  loss: 0.5',
+             'a detail', '2026/11/25 03:00:01 - mmengine - WARNING - Epoch(train) skipped', 'OmniDistillLoop: mining']
+    pipeline._run('stage', ['-c', f'print({chr(10).join(lines)!r})'], log)
+    assert capsys.readouterr().out == '  [stage] Epoch(train) [1][5/5]  lr: 1e-03  loss: 0.5\n' \
+                                      '  [stage] OmniDistillLoop: mining\n'
+    assert open(log).read().splitlines() == lines and set(pipeline.seconds) == {'stage'}
+    with pytest.raises(SystemExit, match=r'broken failed \(exit 3\)'):
+        pipeline._run('broken', ['-c', 'raise SystemExit(3)'], log)
+
+
+def test_pipeline_prints_the_table_and_reuses_finished_stages(tmp_path, monkeypatch, capfd, run_script):
+    def in_process(self, name, args, log):  # Pipeline._run without a new interpreter per stage
+        with open(log, 'a') as f, contextlib.redirect_stdout(f), contextlib.redirect_stderr(f):
+            code = run_script(*args)
+        if code:
+            raise SystemExit(f'{name} failed (exit {code}); see {log}')
+
+    def pipeline(*args):
+        capfd.readouterr()
+        monkeypatch.setattr(sys, 'argv', ['run_pipeline.py', '--work-dir', str(tmp_path / 'wd'), '--data-root',
+                                          str(tmp_path / 'data'), *args])
+        run_pipeline.main()
+        return capfd.readouterr().out
+
+    monkeypatch.setattr(run_pipeline.Pipeline, '_run', in_process)
+    out = pipeline(*TINY)
     assert '37 labeled faces (25% of 140)' in out  # round(0.25 * n) per class of the tiny set
     wd = tmp_path / 'wd'
     for label, name in (('supervised from scratch (ViT)', 'supervised'), ('method A, stage I + II', 'stage2'),
@@ -35,16 +66,14 @@ def test_pipeline_prints_the_table_and_reuses_finished_stages(tmp_path):
     assert all(osp.getsize(p.split()[-1]) > 1000 for p in pictures)
     stamp = osp.getmtime(wd / 'stage3' / 'iter_2.pth')
 
-    second = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
-    assert second.returncode == 0, second.stderr[-3000:]
-    assert second.stdout.count('reusing') == 5 and 'training' not in second.stdout
+    second = pipeline(*TINY)
+    assert second.count('reusing') == 5 and 'training' not in second
     assert osp.getmtime(wd / 'stage3' / 'iter_2.pth') == stamp
-    assert second.stdout[second.stdout.index('run  '):second.stdout.index('pictures:')] == \
-        out[out.index('run  '):out.index('pictures:')]
+    assert second[second.index('run  '):second.index('pictures:')] == out[out.index('run  '):out.index('pictures:')]
 
     # another budget changes the supervised and stage III configs: those two train afresh, the rest is reused
-    cmd[cmd.index('--stage3-iters') + 1] = '3'
-    third = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
-    assert third.returncode == 0, third.stdout[-3000:] + third.stderr[-3000:]
-    assert third.stdout.count('reusing') == 3 and third.stdout.count('] training;') == 2
+    tiny = list(TINY)
+    tiny[tiny.index('--stage3-iters') + 1] = '3'
+    third = pipeline(*tiny)
+    assert third.count('reusing') == 3 and third.count('] training;') == 2
     assert osp.exists(wd / 'stage3' / 'iter_3.pth') and osp.exists(wd / 'supervised' / 'iter_5.pth')

@@ -1,4 +1,5 @@
-"""tools/train.py and tools/test.py end to end on tiny SynthFER, with both backbones."""
+"""tools/train.py and tools/test.py end to end on tiny SynthFER (in this process, see ``run_tool``),
+and tools/dist_train.sh and tools/dist_test.sh with 2 processes."""
 import glob
 import json
 import os
@@ -12,12 +13,13 @@ import pytest
 import torch
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+STAGE3 = osp.join(REPO, 'configs', 'method_a', 'stage3_vit-small-p8_1xb128-quick48_synthfer-5pct.py')
 
 
-def _run(args, cwd):
-    out = subprocess.run([sys.executable] + args, capture_output=True, text=True, cwd=cwd, timeout=600)
-    assert out.returncode == 0, out.stdout[-2000:] + out.stderr[-3000:]
-    return out.stdout + out.stderr
+def _ok(result):
+    code, log = result
+    assert code == 0, log[-5000:]
+    return log
 
 
 @pytest.mark.parametrize('config, opts', [
@@ -26,18 +28,18 @@ def _run(args, cwd):
     ('vit-small-p8_1xb64_synthfer.py', ['model.backbone.arch.num_layers=1', 'model.backbone.img_size=32',
                                         'model.backbone.arch.embed_dims=48', 'model.head.in_channels=48',
                                         'model.backbone.arch.feedforward_channels=96'])])
-def test_train_then_test(synthfer_root, tmp_path, config, opts):
+def test_train_then_test(synthfer_root, tmp_path, run_tool, config, opts):
     cfg = osp.join(REPO, 'configs', 'supervised', config)
     size32 = ['train_dataloader.dataset.pipeline.1.scale=32', 'val_dataloader.dataset.pipeline.1.scale=(32,32)',
               'test_dataloader.dataset.pipeline.1.scale=(32,32)']
     common = [f'{k}_dataloader.{f}' for k in ('train', 'val', 'test')
               for f in (f'dataset.data_root={synthfer_root}', 'num_workers=0')]
-    log = _run([osp.join(REPO, 'tools', 'train.py'), cfg, '--work-dir', str(tmp_path), '--cfg-options',
-                'train_cfg.max_epochs=1', 'train_cfg.val_interval=1'] + opts + size32 + common, REPO)
+    log = _ok(run_tool('tools/train.py', cfg, '--work-dir', tmp_path, '--cfg-options', 'train_cfg.max_epochs=1',
+                       'train_cfg.val_interval=1', *opts, *size32, *common))
     assert 'accuracy/top1' in log and 'mean_class/recall' in log
     out = str(tmp_path / 'metrics.json')
-    _run([osp.join(REPO, 'tools', 'test.py'), cfg, str(tmp_path / 'epoch_1.pth'), '--work-dir', str(tmp_path),
-          '--out', out, '--cfg-options'] + opts + size32 + common, REPO)
+    _ok(run_tool('tools/test.py', cfg, tmp_path / 'epoch_1.pth', '--work-dir', tmp_path, '--out', out,
+                 '--cfg-options', *opts, *size32, *common))
     metrics = json.load(open(out))
     matrix = metrics['confusion_matrix']
     assert len(matrix) == 7 and sum(map(sum, matrix)) == 60  # every test image counted once
@@ -46,33 +48,30 @@ def test_train_then_test(synthfer_root, tmp_path, config, opts):
     assert osp.getsize(tmp_path / 'confusion_matrix.png') > 1000
 
 
-def test_method_a_stage1_then_stage2(synthfer_root, tmp_path):
+def test_method_a_stage1_then_stage2(synthfer_root, split_file, tmp_path, run_tool):
     """Stage I through tools/train.py on SynthFER's pool (with a corrupt image in the list), then
     stage II from its encoder on a 25 % split with FacialMixup."""
     pool = tmp_path / 'pool'
     shutil.copytree(osp.join(synthfer_root, 'pool'), pool)
     (pool / 'images' / 'pool_000003.jpg').write_bytes(b'\xff\xd8 broken')
     cfg = osp.join(REPO, 'configs', 'face_mae', 'face-mae_vit-small-p8_1xb64-quick48_synthfer-pool.py')
-    log = _run([osp.join(REPO, 'tools', 'train.py'), cfg, '--work-dir', str(tmp_path / 'wd'), '--cfg-options',
-                'train_cfg.max_epochs=1', f'train_dataloader.dataset.data_root={pool}', 'train_dataloader.batch_size=16',
-                'default_hooks.logger.interval=1', 'model.backbone.img_size=32', 'model.neck.num_patches=16',
-                'train_dataloader.dataset.pipeline.1.scale=32'], REPO)
+    log = _ok(run_tool('tools/train.py', cfg, '--work-dir', tmp_path / 'wd', '--cfg-options', 'train_cfg.max_epochs=1',
+                       f'train_dataloader.dataset.data_root={pool}', 'train_dataloader.batch_size=16',
+                       'default_hooks.logger.interval=1', 'model.backbone.img_size=32', 'model.neck.num_patches=16',
+                       'train_dataloader.dataset.pipeline.1.scale=32'))
     assert 'Epoch(train) [1][5/5]' in log and 'loss:' in log
     assert 'skipping' in log and 'pool_000003.jpg' in log
     assert osp.exists(tmp_path / 'wd' / 'epoch_1.pth')
     picture = cv2.imread(str(tmp_path / 'wd' / 'vis' / 'mae_epoch_1.png'))
     assert picture.shape == (3 * 32, 8 * 32, 3)  # original / masked / reconstructed x 8 faces
 
-    split = str(tmp_path / 'split.json')
     stage2 = osp.join(REPO, 'configs', 'method_a', 'stage2_vit-small-p8_1xb64-quick48_synthfer-5pct.py')
-    _run([osp.join(REPO, 'tools', 'data', 'make_split.py'), stage2, '--ratio', '0.25', '--out', split,
-          '--cfg-options', f'train_dataloader.dataset.data_root={synthfer_root}'], REPO)
-    log = _run([osp.join(REPO, 'tools', 'train.py'), stage2, '--work-dir', str(tmp_path / 'wd2'), '--cfg-options',
-                'train_cfg.max_epochs=1', 'train_cfg.val_interval=1', 'default_hooks.logger.interval=1',
-                f'model.backbone.init_cfg.checkpoint={tmp_path}/wd/epoch_1.pth', 'model.backbone.img_size=32',
-                f'train_dataloader.dataset.split_file={split}', 'train_dataloader.batch_size=8',
-                'val_dataloader.dataset.pipeline.1.scale=(32,32)']
-               + [f'{k}_dataloader.dataset.data_root={synthfer_root}' for k in ('train', 'val', 'test')], REPO)
+    log = _ok(run_tool('tools/train.py', stage2, '--work-dir', tmp_path / 'wd2', '--cfg-options',
+                       'train_cfg.max_epochs=1', 'train_cfg.val_interval=1', 'default_hooks.logger.interval=1',
+                       f'model.backbone.init_cfg.checkpoint={tmp_path}/wd/epoch_1.pth', 'model.backbone.img_size=32',
+                       f'train_dataloader.dataset.split_file={split_file}', 'train_dataloader.batch_size=8',
+                       'val_dataloader.dataset.pipeline.1.scale=(32,32)',
+                       *[f'{k}_dataloader.dataset.data_root={synthfer_root}' for k in ('train', 'val', 'test')]))
     assert 'loss_mix:' in log and 'loss_real:' in log and 'accuracy/top1' in log
     init_log = open(glob.glob(str(tmp_path / 'wd2' / '*' / '*.log'))[0]).read()  # init info goes to the file only
     assert init_log.count(f'PretrainedInit: load from {tmp_path}/wd/epoch_1.pth') >= 4 * 6  # 4 blocks x 6+ tensors
@@ -92,32 +91,13 @@ def _stage3_options(root, split):
             f'val_dataloader.dataset.data_root={root}', 'val_dataloader.dataset.pipeline.1.scale=(32,32)']
 
 
-def test_method_a_stage3_runs_with_teacher(synthfer_root, tmp_path):
-    """Stage III through tools/train.py: labeled split + pool with hidden truth, 2 views, EMA teacher."""
-    split = str(tmp_path / 'split.json')
-    stage3 = osp.join(REPO, 'configs', 'method_a', 'stage3_vit-small-p8_1xb128-quick48_synthfer-5pct.py')
-    _run([osp.join(REPO, 'tools', 'data', 'make_split.py'), osp.join(REPO, 'configs', 'supervised',
-          'resnet18_1xb64_synthfer.py'), '--ratio', '0.25', '--out', split,
-          '--cfg-options', f'train_dataloader.dataset.data_root={synthfer_root}'], REPO)
-    log = _run([osp.join(REPO, 'tools', 'train.py'), stage3, '--work-dir', str(tmp_path / 'wd'), '--cfg-options']
-               + _stage3_options(synthfer_root, split), REPO)
-    for key in ('sup_loss', 'unsup_loss', 'unsup_mask_rate: 1.0000', 'unsup_pseudo_acc', 'unsup_pseudo_cls6',
-                'accuracy/top1'):
-        assert key in log, key
-
-
 @pytest.mark.skipif(torch.cuda.is_available(), reason='tests the CPU-only launcher path')
-def test_method_a_stage3_two_processes(synthfer_root, tmp_path):
+def test_method_a_stage3_two_processes(synthfer_root, split_file, tmp_path, run_tool):
     """Stage III under tools/dist_train.sh with 2 processes (gloo, DDP): both ranks train, the teacher
     follows the (synchronised) student by EMA, rank 0 saves one checkpoint."""
-    split = str(tmp_path / 'split.json')
-    stage3 = osp.join(REPO, 'configs', 'method_a', 'stage3_vit-small-p8_1xb128-quick48_synthfer-5pct.py')
-    _run([osp.join(REPO, 'tools', 'data', 'make_split.py'), osp.join(REPO, 'configs', 'supervised',
-          'resnet18_1xb64_synthfer.py'), '--ratio', '0.25', '--out', split,
-          '--cfg-options', f'train_dataloader.dataset.data_root={synthfer_root}'], REPO)
     env = dict(os.environ, PORT='29541', PATH=osp.dirname(sys.executable) + ':' + os.environ['PATH'])
-    out = subprocess.run(['bash', osp.join(REPO, 'tools', 'dist_train.sh'), stage3, '2', '--work-dir',
-                          str(tmp_path / 'wd'), '--cfg-options'] + _stage3_options(synthfer_root, split)
+    out = subprocess.run(['bash', osp.join(REPO, 'tools', 'dist_train.sh'), STAGE3, '2', '--work-dir',
+                          str(tmp_path / 'wd'), '--cfg-options'] + _stage3_options(synthfer_root, split_file)
                          + ['custom_hooks.0.momentum=0.5'], capture_output=True, text=True, env=env, timeout=600)
     assert out.returncode == 0, out.stdout[-2000:] + out.stderr[-3000:]
     log = out.stdout + out.stderr
@@ -134,32 +114,32 @@ def test_method_a_stage3_two_processes(synthfer_root, tmp_path):
     test_opts = ['--cfg-options', 'model.classifier.backbone.img_size=32',
                  f'test_dataloader.dataset.data_root={synthfer_root}', 'test_dataloader.dataset.pipeline.1.scale=(32,32)']
     ckpt = str(tmp_path / 'wd' / 'iter_4.pth')
-    out = subprocess.run(['bash', osp.join(REPO, 'tools', 'dist_test.sh'), stage3, ckpt, '2', '--work-dir',
+    out = subprocess.run(['bash', osp.join(REPO, 'tools', 'dist_test.sh'), STAGE3, ckpt, '2', '--work-dir',
                           str(tmp_path / 'test2'), '--out', str(tmp_path / 'two.json')] + test_opts,
                          capture_output=True, text=True, env=dict(env, PORT='29542'), timeout=600)
     assert out.returncode == 0, out.stdout[-2000:] + out.stderr[-3000:]
-    _run([osp.join(REPO, 'tools', 'test.py'), stage3, ckpt, '--work-dir', str(tmp_path / 'test1'), '--out',
-          str(tmp_path / 'one.json')] + test_opts, REPO)
+    _ok(run_tool('tools/test.py', STAGE3, ckpt, '--work-dir', tmp_path / 'test1', '--out', tmp_path / 'one.json',
+                 *test_opts))
     two, one = json.load(open(tmp_path / 'two.json')), json.load(open(tmp_path / 'one.json'))
     assert sum(map(sum, two['confusion_matrix'])) == 60 and two['confusion_matrix'] == one['confusion_matrix']
     assert two['accuracy/top1'] == pytest.approx(one['accuracy/top1'])
 
 
-def test_method_a_stage3_resume_matches_uninterrupted_run(synthfer_root, tmp_path):
-    """Stage III killed after 2 of 4 iterations and resumed: student, teacher (EMA state), optimizer and
-    data position come back, so the weights equal an uninterrupted run's."""
-    split = str(tmp_path / 'split.json')
-    stage3 = osp.join(REPO, 'configs', 'method_a', 'stage3_vit-small-p8_1xb128-quick48_synthfer-5pct.py')
-    _run([osp.join(REPO, 'tools', 'data', 'make_split.py'), osp.join(REPO, 'configs', 'supervised',
-          'resnet18_1xb64_synthfer.py'), '--ratio', '0.25', '--out', split,
-          '--cfg-options', f'train_dataloader.dataset.data_root={synthfer_root}'], REPO)
+def test_method_a_stage3_runs_and_resumes(synthfer_root, split_file, tmp_path, run_tool):
+    """Stage III through tools/train.py (labeled split + pool with hidden truth, 2 views, EMA teacher),
+    then killed after 2 of 4 iterations and resumed: student, teacher (EMA state), optimizer and
+    data position come back, so the weights equal the uninterrupted run's."""
     # no drop path: the resumed run must not depend on how many random numbers the skipped steps drew
-    opts = _stage3_options(synthfer_root, split) + ['model.classifier.backbone.drop_path_rate=0.0',
-                                                    'custom_hooks.0.momentum=0.3', 'train_cfg.val_interval=100']
-    train = [osp.join(REPO, 'tools', 'train.py'), stage3]
-    _run(train + ['--work-dir', str(tmp_path / 'straight'), '--cfg-options'] + opts, REPO)
-    _run(train + ['--work-dir', str(tmp_path / 'killed'), '--cfg-options'] + opts + ['train_cfg.max_iters=2'], REPO)
-    log = _run(train + ['--work-dir', str(tmp_path / 'killed'), '--resume', '--cfg-options'] + opts, REPO)
+    opts = _stage3_options(synthfer_root, split_file) + ['model.classifier.backbone.drop_path_rate=0.0',
+                                                         'custom_hooks.0.momentum=0.3']
+    log = _ok(run_tool('tools/train.py', STAGE3, '--work-dir', tmp_path / 'straight', '--cfg-options', *opts))
+    for key in ('sup_loss', 'unsup_loss', 'unsup_mask_rate: 1.0000', 'unsup_pseudo_acc', 'unsup_pseudo_cls6',
+                'accuracy/top1'):
+        assert key in log, key
+    _ok(run_tool('tools/train.py', STAGE3, '--work-dir', tmp_path / 'killed', '--cfg-options', *opts,
+                 'train_cfg.max_iters=2'))
+    log = _ok(run_tool('tools/train.py', STAGE3, '--work-dir', tmp_path / 'killed', '--resume', '--cfg-options',
+                       *opts))
     assert 'resumed' in log.lower() and 'Iter(train) [4/4]' in log and 'Iter(train) [1/4]' not in log
     load = lambda d: torch.load(str(tmp_path / d / 'iter_4.pth'), map_location='cpu', weights_only=False)  # noqa
     straight, resumed = load('straight'), load('killed')
