@@ -72,9 +72,7 @@ def cache_config_formatting(maxsize: int = 32) -> None:
         return format_code(text, style_config=dict(style), **dict(kwargs))
 
     @functools.wraps(format_code)
-    def cached(text, style_config=None, **kwargs):
-        if not isinstance(style_config, dict):  # a style file or name: not worth a cache key
-            return format_code(text, style_config=style_config, **kwargs)
+    def cached(text: str, style_config: dict, **kwargs):  # mmengine passes its style as a dict
         return format_once(text, tuple(sorted(style_config.items())), tuple(sorted(kwargs.items())))
 
     cached.cache_info = format_once.cache_info

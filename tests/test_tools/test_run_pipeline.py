@@ -26,7 +26,7 @@ def test_stage_output_goes_to_its_log_and_progress_lines_to_the_console(tmp_path
     pipeline, log = run_pipeline.Pipeline(str(tmp_path)), str(tmp_path / 'stage.log')
     lines = ['2026/11/25 03:00:00 - mmengine - INFO - Epoch(train) [1][5/5]  lr: 1e-03  loss: 0.5',
              'a detail', '2026/11/25 03:00:01 - mmengine - WARNING - Epoch(train) skipped', 'OmniDistillLoop: mining']
-    pipeline._run('stage', ['-c', f'print({chr(10).join(lines)!r})'], log)
+    pipeline._run('stage', ['-c', 'print(%r)' % '\n'.join(lines)], log)
     assert capsys.readouterr().out == '  [stage] Epoch(train) [1][5/5]  lr: 1e-03  loss: 0.5\n' \
                                       '  [stage] OmniDistillLoop: mining\n'
     assert open(log).read().splitlines() == lines and set(pipeline.seconds) == {'stage'}
