@@ -28,6 +28,12 @@ def test_leaf_config_builds_model(path):
         assert cfg.train_dataloader.dataset.type == 'UnlabeledFaces'
         assert model.neck.decoder_pos_embed.shape[1] == model.backbone.num_patches + 1
         return
+    if cfg.model.type == 'FaceSparK':  # stage I for CNNs: masks whole cells of the stride-32 map
+        assert cfg.train_dataloader.dataset.type == 'UnlabeledFaces'
+        assert cfg.train_dataloader.dataset.pipeline[1].scale == model.input_size
+        assert model.input_size % model.downsample_raito == 0 and model.head.patch_size == model.downsample_raito
+        assert len(model.mask_tokens) == len(model.backbone.out_indices) == 4
+        return
     if cfg.train_cfg.get('type') == 'OmniDistillLoop':  # method B: labeled split, a pool, a registered distiller
         assert cfg.train_dataloader.dataset.split_file and cfg.train_cfg.pool.type == 'UnlabeledFaces'
         with DefaultScope.overwrite_default_scope('mmfer'):

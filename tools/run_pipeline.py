@@ -1,22 +1,26 @@
 """mmfer's whole quick pipeline on SynthFER, with one results table at the end.
 
-    python tools/run_pipeline.py [--work-dir work_dirs/pipeline] [--data-root data/synthfer_semi48]
+    python tools/run_pipeline.py [--backbone resnet | vit] [--work-dir work_dirs/pipeline]
 
 1. generates SynthFER (12k labeled-set faces, 1k test, a 10k unlabeled pool with distractors; 48 px)
    and draws the 5 % label split once;
-2. supervised from scratch on the 5 % (the 4 x 128 ViT of method A's quick configs);
-3. method A: stage I FaceMAE on the pool, stage II FacialMixup fine-tuning, stage III EMA-teacher
-   pseudo-labelling of the pool;
-4. method B: OmniDistillLoop (primitive ResNet on the 5 %, mining the pool, distillation, final model);
+2. supervised on the 5 % with the labeled budget of method A's stages II + III (ResNet: method B's
+   primitive recipe, so the same run is method B's primitive model);
+3. method A: stage I face reconstruction on the pool (SparK for the ResNet, FaceMAE for the ViT),
+   stage II FacialMixup fine-tuning, stage III EMA-teacher pseudo-labelling of the pool, and stage III's
+   control (the same run without the unlabeled loss);
+4. method B: OmniDistillLoop (the supervised ResNet as primitive, mining the pool, distillation, final
+   model); with ``--backbone vit`` it trains its own ResNet primitive;
 5. tests every model with ``tools/test.py`` and prints the table plus where pictures and checkpoints are.
 
-Every stage runs ``tools/train.py`` on a config written to ``<work-dir>/configs/<stage>.py`` (the quick
-configs with the data root, split, schedule and checkpoints filled in). A second run reuses finished
-stages and resumes an interrupted one (``--resume``). Budgets are those of ``benchmarks/method_a.py``
-and ``benchmarks/method_b.py --quick``. Stage logs go to ``<work-dir>/<stage>/train.log``; the console
-shows their progress lines.
+Every arm is one of ``mmfer.utils.quick.quick_arms`` (the quick configs with the data root, split and
+budgets filled in, as ``benchmarks/method_a.py`` runs them), run by ``tools/train.py`` on a config written
+to ``<work-dir>/configs/<stage>.py``. A second run reuses finished stages and resumes an interrupted one
+(``--resume``). Stage logs go to ``<work-dir>/<stage>/train.log``; the console shows their progress lines
+(mining and distillation progress bars at most every 15 s).
 """
 import argparse
+import copy
 import json
 import os
 import os.path as osp
@@ -28,28 +32,26 @@ import time
 from mmengine.config import Config, DictAction
 
 from mmfer.utils import register_all_modules
-from mmfer.utils.quick import ensure_split, ensure_synthfer, set_data_root, set_iter_schedule, set_schedule
+from mmfer.utils.quick import (METHOD_B, QUICK_BUDGETS, ensure_split, ensure_synthfer, quick_arms, quick_split_path,
+                               set_data_root, without_unlabeled_loss)
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
-CONFIGS = dict(
-    supervised='configs/supervised/vit-small-p8_1xb64_synthfer-quick48.py',
-    stage1='configs/face_mae/face-mae_vit-small-p8_1xb64-quick48_synthfer-pool.py',
-    stage2='configs/method_a/stage2_vit-small-p8_1xb64-quick48_synthfer-5pct.py',
-    stage3='configs/method_a/stage3_vit-small-p8_1xb128-quick48_synthfer-5pct.py',
-    method_b='configs/method_b/omni-distill_resnet18-w16_quick48_synthfer-5pct.py',
-)
 PROGRESS = re.compile(r'(Epoch|Iter)\((train|val|test)\)|^Traceback|\w+Error: |OmniDistillLoop: ')
+BAR = re.compile(r'\] +(\d+)/(\d+), [\d.]+ task/s')  # mmengine's ProgressBar (mining, distillation)
+BAR_EVERY = 15.0
 
 
 def parse_args():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument('--backbone', choices=('resnet', 'vit'), default='resnet',
+                        help="method A's backbone (and the supervised baseline's)")
     parser.add_argument('--work-dir', default='work_dirs/pipeline')
     parser.add_argument('--data-root', default='data/synthfer_semi48')
     parser.add_argument('--ratio', type=float, default=0.05, help='share of labeled training faces')
     parser.add_argument('--seed', type=int, default=0, help='seed of the label split')
-    parser.add_argument('--mae-epochs', type=int, default=40)
-    parser.add_argument('--stage2-iters', type=int, default=600)
-    parser.add_argument('--stage3-iters', type=int, default=600)
+    parser.add_argument('--stage1-epochs', type=int, default=None, help="default: the quick recipe's")
+    parser.add_argument('--stage2-iters', type=int, default=None, help="default: the quick recipe's")
+    parser.add_argument('--stage3-iters', type=int, default=None, help="default: the quick recipe's")
     parser.add_argument('--num-train', type=int, default=12000, help='SynthFER training faces (labeled + rest)')
     parser.add_argument('--num-test', type=int, default=1000)
     parser.add_argument('--num-pool', type=int, default=10000, help='unlabeled pool faces (with distractors)')
@@ -72,20 +74,26 @@ class Pipeline:
         with open(log, 'a') as f:
             proc = subprocess.Popen([sys.executable] + args, cwd=REPO, stdout=subprocess.PIPE,
                                     stderr=subprocess.STDOUT, text=True, bufsize=1)
-            for line in proc.stdout:
+            shown = 0.0
+            for line in proc.stdout:  # text mode: a progress bar's carriage returns end lines too
                 f.write(line)
                 if PROGRESS.search(line) and 'WARNING' not in line:
                     print(f"  [{name}] {line.rstrip().split(' - ')[-1][:160]}", flush=True)
+                elif (bar := BAR.search(line)) and (time.time() - shown >= BAR_EVERY or bar[1] == bar[2]):
+                    shown = time.time()
+                    print(f'  [{name}] {line.strip()[:160]}', flush=True)
         if proc.wait():
             raise SystemExit(f'{name} failed (exit {proc.returncode}); see {log}')
         self.seconds[name] = self.seconds.get(name, 0) + time.time() - start
 
-    def train(self, name: str, cfg: Config, done: str) -> str:
-        """Train ``cfg`` in ``<work_dir>/<name>``; return the path of ``done`` (a file the run leaves there).
+    def train(self, name: str, cfg: Config, done: str = None) -> str:
+        """Train ``cfg`` in ``<work_dir>/<name>``; return the path of ``done`` (a file the run leaves there;
+        by default its last checkpoint).
 
         A run with the same config as the one written before is reused when ``done`` exists and
         resumed when it does not; a changed config (other budgets, options) trains afresh."""
         wd = osp.join(self.work_dir, name)
+        done = done or last_checkpoint(cfg)
         target, path = osp.join(wd, done), osp.join(self.work_dir, 'configs', f'{name}.py')
         same = False
         if osp.exists(path):
@@ -114,26 +122,28 @@ class Pipeline:
             return json.load(f)
 
 
-def checkpoints(cfg: Config, interval: int, by_epoch: bool) -> None:
-    """Keep one resumable checkpoint, written every ``interval`` iterations / epochs and at the end."""
+def last_checkpoint(cfg: Config) -> str:
+    """The checkpoint a run of ``cfg`` ends with: ``epoch_<N>.pth`` or ``iter_<N>.pth``."""
+    if cfg.train_cfg.get('type') == 'IterBasedTrainLoop':
+        return f'iter_{cfg.train_cfg.max_iters}.pth'
+    return f'epoch_{cfg.train_cfg.max_epochs}.pth'
+
+
+def checkpoints(cfg: Config) -> Config:
+    """Keep one resumable checkpoint, written every 200 iterations (a tenth of an epoch-based run) and at
+    the end; log every 50 iterations."""
+    by_epoch = cfg.train_cfg.get('type') != 'IterBasedTrainLoop'
+    interval = max(1, cfg.train_cfg.max_epochs // 10) if by_epoch else 200
     cfg.default_hooks.checkpoint = dict(type='CheckpointHook', interval=interval, by_epoch=by_epoch,
                                         max_keep_ckpts=1, save_last=True)
     cfg.default_hooks.logger = dict(type='LoggerHook', interval=50)
+    return cfg
 
 
 def shown(path: str) -> str:
     """``path`` relative to the repository when inside it."""
     rel = osp.relpath(path, REPO)
     return path if rel.startswith('..') else rel
-
-
-def load(path: str, root: str = None, split: str = None) -> Config:
-    cfg = Config.fromfile(osp.join(REPO, path))
-    if root:
-        set_data_root(cfg, root)
-    if split:
-        cfg.train_dataloader.dataset.split_file = split
-    return cfg
 
 
 def main():
@@ -143,65 +153,61 @@ def main():
     start = time.time()
     print(f'[data] SynthFER in {root}', flush=True)
     ensure_synthfer(root, img_size=48, num_train=args.num_train, num_test=args.num_test, num_pool=args.num_pool)
-    split = ensure_split(load(CONFIGS['supervised'], root), args.ratio, args.seed,
-                         osp.join(root, 'splits', f'labeled_{args.ratio:g}_seed{args.seed}.json'))
+    split = ensure_split(set_data_root(Config.fromfile(osp.join(REPO, METHOD_B)), root), args.ratio, args.seed,
+                         quick_split_path(root, args.ratio, args.seed))
+    budgets = dict(QUICK_BUDGETS[args.backbone])
+    budgets.update({k: getattr(args, k) for k in budgets if getattr(args, k)})
+    arms = quick_arms(REPO, args.backbone, root, split, **budgets)
     run = Pipeline(work_dir)
     rows, pictures = [], {}
-    iters = args.stage2_iters + args.stage3_iters
+    kind = dict(resnet='ResNet', vit='ViT')[args.backbone]
+
+    supervised = run.train('supervised', checkpoints(arms['supervised']))
+    label = f'supervised ({kind}, labeled only' + (', = method B primitive)' if kind == 'ResNet' else ')')
+    rows.append((label, run.test('supervised', supervised), supervised))
+    pictures['confusion matrix (supervised)'] = osp.join(work_dir, 'supervised', 'confusion_matrix.png')
 
     if 'method_a' not in args.skip:
-        cfg = load(CONFIGS['supervised'], root, split)
-        set_iter_schedule(cfg, iters)
-        checkpoints(cfg, 200, False)
-        ckpt = run.train('supervised', cfg, f'iter_{iters}.pth')
-        rows.append(('supervised from scratch (ViT)', run.test('supervised', ckpt), ckpt))
+        cfg = checkpoints(arms['stage1'])
+        epochs = cfg.train_cfg.max_epochs
+        cfg.custom_hooks = [dict(type='MAEReconstructionHook', interval=epochs, num_images=8)]
+        stage1 = run.train('stage1', cfg)
+        pictures['reconstructions (stage I)'] = osp.join(work_dir, 'stage1', 'vis', f'mae_epoch_{epochs}.png')
 
-        cfg = load(CONFIGS['stage1'])
-        cfg.train_dataloader.dataset.data_root = osp.join(root, 'pool')
-        set_schedule(cfg, args.mae_epochs, warmup=1)
-        checkpoints(cfg, 1, True)
-        cfg.custom_hooks = [dict(type='MAEReconstructionHook', interval=args.mae_epochs, num_images=8)]
-        mae = run.train('stage1', cfg, f'epoch_{args.mae_epochs}.pth')
-        pictures['MAE reconstructions (stage I)'] = osp.join(work_dir, 'stage1', 'vis',
-                                                            f'mae_epoch_{args.mae_epochs}.png')
-
-        cfg = load(CONFIGS['stage2'], root, split)
-        cfg.model.backbone.init_cfg.checkpoint = mae
-        set_iter_schedule(cfg, args.stage2_iters)
-        checkpoints(cfg, 200, False)
-        cfg.custom_hooks.append(dict(type='FacialMixupVisHook'))
-        ckpt2 = run.train('stage2', cfg, f'iter_{args.stage2_iters}.pth')
-        rows.append(('method A, stage I + II', run.test('stage2', ckpt2), ckpt2))
-        pictures['FacialMixup pairs, boxes, IoU, weights (stage II)'] = osp.join(work_dir, 'stage2', 'vis',
-                                                                                'facial_mixup_pairs.png')
-
-        cfg = load(CONFIGS['stage3'])
-        cfg.train_dataloader.dataset.datasets[0].update(data_root=root, split_file=split)
-        cfg.train_dataloader.dataset.datasets[1].data_root = osp.join(root, 'pool')
-        for loader in ('val_dataloader', 'test_dataloader'):
-            cfg[loader].dataset.data_root = root
-        cfg.load_from = ckpt2  # its state_dict holds stage II's EMA weights
-        set_iter_schedule(cfg, args.stage3_iters, warmup=1)
-        checkpoints(cfg, 200, False)
-        ckpt3 = run.train('stage3', cfg, f'iter_{args.stage3_iters}.pth')
-        rows.append(('method A, stage I + II + III', run.test('stage3', ckpt3), ckpt3))
+        cfg = checkpoints(arms['stage2'])
+        cfg.model.backbone.init_cfg.checkpoint = stage1
+        cfg.custom_hooks = [*cfg.get('custom_hooks', []), dict(type='FacialMixupVisHook')]
+        stage2 = run.train('stage2', cfg)
+        rows.append(('method A, stage I + II', run.test('stage2', stage2), stage2))
+        pictures['FacialMixup pairs, boxes, IoU, weights (stage II)'] = osp.join(
+            work_dir, 'stage2', 'vis', 'facial_mixup_pairs.png')
+        cfg = checkpoints(arms['stage3'])
+        cfg.load_from = stage2  # stage II's weights (its EMA weights where it ran an EMA hook)
+        stage3 = run.train('stage3', cfg)
+        rows.append(('method A, stage I + II + III', run.test('stage3', stage3), stage3))
+        control = run.train('stage3_control', without_unlabeled_loss(copy.deepcopy(cfg)))
+        rows.append(('  stage III control (no unlabeled loss)', run.test('stage3_control', control), control))
         curves = osp.join(work_dir, 'stage3', 'pseudo_labels.png')
         run._run('stage3:curves', ['tools/analysis/plot_curves.py', osp.join(work_dir, 'stage3'), '--keys',
-                                   'unsup_mask_rate', 'unsup_pseudo_acc', '--out', curves],
+                                   'unsup_mask_rate', 'unsup_pseudo_acc', 'unsup_threshold', '--out', curves],
                  osp.join(work_dir, 'stage3', 'test.log'))
-        pictures['pseudo-label mask rate and accuracy (stage III)'] = curves
-        for name, label in (('supervised', 'supervised'), ('stage2', 'stage I + II'), ('stage3', 'stage I-III')):
+        pictures['pseudo-label mask rate, accuracy, threshold (stage III)'] = curves
+        for name, label in (('stage2', 'stage I + II'), ('stage3', 'stage I-III')):
             pictures[f'confusion matrix ({label})'] = osp.join(work_dir, name, 'confusion_matrix.png')
 
     if 'method_b' not in args.skip:
-        cfg = load(CONFIGS['method_b'], root, split)
+        cfg = set_data_root(Config.fromfile(osp.join(REPO, METHOD_B)), root)
+        cfg.train_dataloader.dataset.split_file = split
         cfg.train_cfg.pool.data_root = osp.join(root, 'pool')
+        if kind == 'ResNet':  # the supervised run is the primitive model: trained once
+            cfg.train_cfg.primitive = dict(checkpoint=supervised)
         cfg.merge_from_dict(args.method_b_options)
         results = run.train('method_b', cfg, 'results.json')
         with open(results) as f:
             results = json.load(f)
         wd = osp.join(work_dir, 'method_b')
-        rows.append(('method B primitive (ResNet, labeled only)', results['primitive'], osp.join(wd, 'primitive')))
+        if kind != 'ResNet':
+            rows.append(('method B primitive (ResNet, labeled only)', results['primitive'], osp.join(wd, 'primitive')))
         # the final model trains on labeled + distilled faces, and the mined ones too with use_mined
         joined = '+' if cfg.train_cfg.final.get('use_mined') else '->'
         rows.append((f"method B, + {results['mining']['mined']} mined {joined} distilled", results['final'],
@@ -211,14 +217,14 @@ def main():
     with open(split) as f:
         labeled = len(json.load(f)['labeled'])
     print(f'\nSynthFER 48 px: {labeled} labeled faces ({args.ratio:.0%} of {args.num_train}), {args.num_pool} '
-          f'unlabeled pool faces, {args.num_test} test faces')
-    print(f"{'run':<44}{'top-1':>7}{'mean class':>12}   checkpoint")
+          f'unlabeled pool faces, {args.num_test} test faces; one {kind} for method A and its baseline')
+    print(f"{'run':<48}{'top-1':>7}{'mean class':>12}   checkpoint")
     for label, metrics, where in rows:
-        print(f"{label:<44}{metrics['accuracy/top1']:>7.2f}{metrics['mean_class/recall']:>12.2f}   "
+        print(f"{label:<48}{metrics['accuracy/top1']:>7.2f}{metrics['mean_class/recall']:>12.2f}   "
               f'{shown(where)}')
     print('\npictures:')
     for label, path in pictures.items():
-        print(f"  {label:<50} {shown(path)}{'' if osp.exists(path) else ' (missing)'}")
+        print(f"  {label:<56} {shown(path)}{'' if osp.exists(path) else ' (missing)'}")
     if run.seconds:
         print('\nseconds this run: ' + ', '.join(f'{k} {v:.0f}' for k, v in run.seconds.items()))
     print(f'wall time {time.time() - start:.0f} s; configs in {shown(work_dir)}/configs/')

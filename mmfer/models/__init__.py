@@ -1,11 +1,11 @@
 from .classifiers import FacialMixupClassifier
 from .distillers import DistributionMatching, GradientMatching
 from .face_detectors import CascadeFaceDetector, MMDetFaceDetector
-from .heads import FaceMAEHead
-from .selfsup import FaceMAE
+from .heads import FaceMAEHead, FaceSparKHead
+from .selfsup import FaceMAE, FaceSparK
 from .semi import SemiFERClassifier
 
 __all__ = [
-    'CascadeFaceDetector', 'DistributionMatching', 'GradientMatching', 'FaceMAE', 'FaceMAEHead',
-    'FacialMixupClassifier', 'MMDetFaceDetector', 'SemiFERClassifier'
+    'CascadeFaceDetector', 'DistributionMatching', 'GradientMatching', 'FaceMAE', 'FaceMAEHead', 'FaceSparK',
+    'FaceSparKHead', 'FacialMixupClassifier', 'MMDetFaceDetector', 'SemiFERClassifier'
 ]

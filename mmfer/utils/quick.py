@@ -1,6 +1,7 @@
 """Building blocks of quick-scale runs, shared by ``tools/run_pipeline.py`` and ``benchmarks/``."""
 import os
 import os.path as osp
+from typing import Dict, Optional
 
 from mmengine.config import Config
 
@@ -59,3 +60,95 @@ def set_iter_schedule(cfg: Config, iters: int, warmup: int = 50) -> None:
     cfg.param_scheduler.append(dict(type='CosineAnnealingLR', by_epoch=False, begin=warmup if warmup >= 2 else 0,
                                     end=iters, eta_min=1e-6))
     cfg.log_processor = dict(by_epoch=False)
+
+
+#: The quick configs of each backbone's arms: the supervised baseline and method A's stages I-III.
+#: ``supervised`` for the ResNet is method B's config, whose primitive run is that baseline.
+QUICK_CONFIGS = dict(
+    vit=dict(
+        supervised='configs/supervised/vit-small-p8_1xb64_synthfer-quick48.py',
+        stage1='configs/face_mae/face-mae_vit-small-p8_1xb64-quick48_synthfer-pool.py',
+        stage2='configs/method_a/stage2_vit-small-p8_1xb64-quick48_synthfer-5pct.py',
+        stage3='configs/method_a/stage3_vit-small-p8_1xb128-quick48_synthfer-5pct.py'),
+    resnet=dict(
+        supervised='configs/method_b/omni-distill_resnet18-w16_quick48_synthfer-5pct.py',
+        stage1='configs/face_spark/face-spark_resnet18-w16_1xb64-quick64_synthfer-pool.py',
+        stage2='configs/method_a/stage2_resnet18-w16_1xb64-quick48_synthfer-5pct.py',
+        stage3='configs/method_a/stage3_resnet18-w16_1xb128-quick48_synthfer-5pct.py'))
+METHOD_B = QUICK_CONFIGS['resnet']['supervised']
+#: Budgets of the quick runs where they are not the committed configs' own (``None``): the ViT's
+#: stages II and III are iteration-based, and its supervised arm gets their sum.
+QUICK_BUDGETS = dict(vit=dict(stage1_epochs=40, stage2_iters=600, stage3_iters=600),
+                     resnet=dict(stage1_epochs=None, stage2_iters=None, stage3_iters=None))
+
+
+def quick_split_path(data_root: str, ratio: float, seed: int) -> str:
+    """Where the quick runs keep the label split of ``ratio`` drawn with ``seed``."""
+    return osp.join(data_root, 'splits', f'labeled_{ratio:g}_seed{seed}.json')
+
+
+def quick_arms(repo: str, backbone: str, data_root: str, split: str, stage1_epochs: Optional[int] = None,
+               stage2_iters: Optional[int] = None, stage3_iters: Optional[int] = None) -> Dict[str, Config]:
+    """The quick configs of one backbone, pointed at ``data_root`` and ``split``, with their budgets.
+
+    Returns ``supervised`` (labeled split only, the labeled budget of stages II + III), ``full_labels``
+    (the same recipe on every label), ``stage1`` (the pool; no picture hook), ``stage2`` (its
+    ``init_cfg`` checkpoint still to be set) and ``stage3`` (its ``load_from`` still to be set; the
+    control is :func:`without_unlabeled_loss` of it). A budget left ``None`` is the config's own."""
+    paths = QUICK_CONFIGS[backbone]
+    load = lambda name: Config.fromfile(osp.join(repo, paths[name]))  # noqa: E731
+    arms = dict(stage1=load('stage1'), stage2=set_data_root(load('stage2'), data_root),
+                stage3=stage3_data(load('stage3'), data_root, split),
+                supervised=as_supervised(set_data_root(load('supervised'), data_root)),
+                full_labels=as_supervised(set_data_root(load('supervised'), data_root)))
+    arms['stage1'].train_dataloader.dataset.data_root = osp.join(data_root, 'pool')
+    arms['stage1'].custom_hooks = []
+    arms['stage2'].train_dataloader.dataset.split_file = split
+    arms['supervised'].train_dataloader.dataset.split_file = split
+    arms['full_labels'].train_dataloader.dataset.split_file = None
+    if stage1_epochs:
+        set_schedule(arms['stage1'], stage1_epochs, warmup=1)
+    if stage2_iters:
+        set_iter_schedule(arms['stage2'], stage2_iters)
+    if stage3_iters:
+        set_iter_schedule(arms['stage3'], stage3_iters, warmup=1)
+    if stage2_iters or stage3_iters:
+        labeled = (stage2_iters or iterations(arms['stage2'])) + (stage3_iters or iterations(arms['stage3']))
+        for name in ('supervised', 'full_labels'):
+            set_iter_schedule(arms[name], labeled)
+    return arms
+
+
+def iterations(cfg: Config) -> int:
+    """Training iterations of an iteration-based config (an epoch-based one has none to give)."""
+    if cfg.train_cfg.get('type') != 'IterBasedTrainLoop':
+        raise ValueError(f'{cfg.filename} trains by epoch: give both stage budgets in iterations')
+    return cfg.train_cfg.max_iters
+
+
+def as_supervised(cfg: Config) -> Config:
+    """Method B's config as its primitive run: the same model, labeled split, pipeline and schedule,
+    trained by a plain ``EpochBasedTrainLoop``. Other configs come back unchanged."""
+    if cfg.train_cfg.get('type') == 'OmniDistillLoop':
+        epochs = cfg.train_cfg.primitive.max_epochs
+        cfg.train_cfg = dict(by_epoch=True, max_epochs=epochs, val_interval=epochs)
+    return cfg
+
+
+def stage3_data(cfg: Config, data_root: str, split: str) -> Config:
+    """Point a stage III config's labeled split, pool and test set at ``data_root``."""
+    labeled, pool = cfg.train_dataloader.dataset.datasets
+    labeled.update(data_root=data_root, split_file=split)
+    pool.data_root = osp.join(data_root, 'pool')
+    for loader in ('val_dataloader', 'test_dataloader'):
+        cfg[loader].dataset.data_root = data_root
+    return cfg
+
+
+def without_unlabeled_loss(cfg: Config) -> Config:
+    """Stage III's control: the same run with the unlabeled loss switched off (model and hook)."""
+    cfg.model.unsup_weight = 0.0
+    for hook in cfg.custom_hooks:
+        if hook.type == 'SemiFERHook' and hook.get('unsup_weight') is not None:
+            hook.unsup_weight = 0.0
+    return cfg

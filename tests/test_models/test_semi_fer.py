@@ -176,3 +176,128 @@ def test_soft_targets_are_the_sharpened_teacher_distribution_under_the_mask():
     torch.testing.assert_close(losses['unsup_loss'], 2.0 * (hard * mask).mean())
     with pytest.raises(ValueError, match='temperature'):
         build(soft_targets=True, temperature=0.0)
+
+
+def _teacher_probs(model, weak):
+    model.teacher.eval()
+    with torch.no_grad():
+        return model.teacher(weak).softmax(-1)
+
+
+def test_freematch_thresholds_follow_the_running_confidences():
+    model = build(threshold_mode='freematch', ema_momentum=0.5, unsup_weight=1.0)
+    weak, strong = torch.randn(6, 3, 16, 16), torch.randn(6, 3, 16, 16)
+    unsup = [DataSample() for _ in range(6)]
+    probs = _teacher_probs(model, weak)
+    conf, pseudo = probs.max(-1)
+    tau = 0.5 / 3 + 0.5 * conf.mean()  # from 1/C, momentum 0.5
+    local = 0.5 / 3 + 0.5 * probs.mean(0)
+    thresholds = (tau * local / local.max())[pseudo]
+    losses = unsup_loss(model, weak, strong, unsup)
+    torch.testing.assert_close(model.sat_global, tau)
+    torch.testing.assert_close(model.sat_local, local)
+    torch.testing.assert_close(losses['unsup_threshold'], thresholds.mean())
+    mask = (conf >= thresholds).float()
+    assert 0 < float(mask.mean()) and float(losses['unsup_mask_rate']) == pytest.approx(float(mask.mean()))
+    ce = torch.nn.functional.cross_entropy(model.student(strong), pseudo, reduction='none')
+    torch.testing.assert_close(losses['unsup_loss'], (ce * mask).mean())
+    with pytest.raises(ValueError, match='threshold_mode'):
+        build(threshold_mode='adaptive')
+
+
+def _usb_fairness(mask, logits_s, prob_model, label_hist):
+    """FreeMatch's class-fairness loss as USB writes it (semilearn/algorithms/freematch), for reference."""
+    logits_s = logits_s[mask.bool()]
+    prob_s = logits_s.softmax(dim=-1)
+    hist_s = torch.bincount(prob_s.argmax(-1), minlength=logits_s.shape[1]).float()
+    hist_s = hist_s / hist_s.sum()
+    inv = lambda h: torch.nan_to_num(1 / h, nan=0.0, posinf=0.0, neginf=0.0)  # noqa: E731
+    mod_model = prob_model * inv(label_hist)
+    mod_model = mod_model / mod_model.sum()
+    mod_mean = prob_s.mean(0) * inv(hist_s)
+    mod_mean = mod_mean / mod_mean.sum()
+    return (mod_model * torch.log(mod_mean + 1e-12)).sum()
+
+
+def test_freematch_fairness_loss_is_usbs():
+    model = build(threshold_mode='freematch', ema_momentum=0.0, fairness_weight=0.1)
+    weak, strong = torch.randn(8, 3, 16, 16), torch.randn(8, 3, 16, 16)
+    losses = unsup_loss(model, weak, strong, [DataSample() for _ in range(8)])
+    probs = _teacher_probs(model, weak)
+    conf, pseudo = probs.max(-1)
+    mask = conf >= (conf.mean() * probs.mean(0) / probs.mean(0).max())[pseudo]  # momentum 0: this batch only
+    hist = torch.bincount(pseudo, minlength=3).float() / 8
+    torch.testing.assert_close(model.label_hist, hist)
+    expected = 0.1 * _usb_fairness(mask, model.student(strong), probs.mean(0), hist)
+    torch.testing.assert_close(losses['unsup_fairness_loss'], expected)
+    assert losses['unsup_fairness_loss'].requires_grad
+
+
+def test_flexmatch_remembers_sure_labels_and_warms_up_from_zero():
+    model = build(threshold_mode='flexmatch', num_unlabeled=10, threshold=0.0, unsup_weight=1.0)
+    weak, strong = torch.randn(4, 3, 16, 16), torch.randn(4, 3, 16, 16)
+    unsup = [DataSample(metainfo=dict(sample_idx=i)) for i in (7, 2, 9, 4)]
+    probs = _teacher_probs(model, weak)
+    conf, pseudo = probs.max(-1)
+    model.threshold = float(conf.sort().values[2])  # two of four are sure
+    losses = unsup_loss(model, weak, strong, unsup)
+    assert float(losses['unsup_mask_rate']) == 1.0  # nothing remembered yet: every threshold is 0
+    sure = conf >= model.threshold
+    expected = torch.full((10, ), -1)
+    expected[torch.tensor([7, 2, 9, 4])[sure]] = pseudo[sure]
+    assert torch.equal(model.selected_label, expected)
+    # sigma from the memory, beta = sigma / max(max sigma, unused), tau_c = threshold * beta / (2 - beta)
+    model.selected_label.copy_(torch.tensor([0, 0, 0, 1, 1, 2, -1, -1, -1, -1]))
+    beta = torch.tensor([3., 2., 1.]) / 4
+    losses = unsup_loss(model, weak, strong, unsup)
+    thresholds = (model.threshold * beta / (2 - beta))[pseudo]
+    torch.testing.assert_close(losses['unsup_threshold'], thresholds.mean())
+    assert float(losses['unsup_mask_rate']) == pytest.approx(float((conf >= thresholds).float().mean()))
+    with pytest.raises(IndexError, match='num_unlabeled=10'):
+        unsup_loss(model, weak, strong, [DataSample(metainfo=dict(sample_idx=i)) for i in (1, 2, 3, 10)])
+    with pytest.raises(ValueError, match='num_unlabeled'):
+        build(threshold_mode='flexmatch')
+
+
+def test_distribution_alignment_rescales_toward_the_labeled_shares():
+    model = build(dist_align='labeled', ema_momentum=0.0, threshold=0.0, unsup_weight=1.0)
+    weak, strong = torch.randn(6, 3, 16, 16), torch.randn(6, 3, 16, 16)
+    losses = unsup_loss(model, weak, strong, [DataSample() for _ in range(6)])
+    probs = _teacher_probs(model, weak)
+    torch.testing.assert_close(model.da_model, probs.mean(0))
+    torch.testing.assert_close(model.da_target, torch.tensor([0.5, 0.5, 0.0]))  # unsup_loss's labels: 0, 1
+    aligned = probs * model.da_target / model.da_model
+    pseudo = (aligned / aligned.sum(-1, keepdim=True)).argmax(-1)
+    assert not (pseudo == 2).any()  # a class the labeled batches never show gets no pseudo-label
+    ce = torch.nn.functional.cross_entropy(model.student(strong), pseudo, reduction='none')
+    torch.testing.assert_close(losses['unsup_loss'], ce.mean())
+    model.dist_align = 'uniform'
+    model.da_target.fill_(1 / 3)
+    unsup_loss(model, weak, strong, [DataSample() for _ in range(6)])
+    torch.testing.assert_close(model.da_target, torch.full((3, ), 1 / 3))  # uniform: never moved
+
+
+@pytest.mark.parametrize('options', [dict(threshold_mode='freematch', fairness_weight=0.01, dist_align='labeled'),
+                                     dict(threshold_mode='flexmatch', num_unlabeled=20)])
+def test_running_threshold_state_is_checkpointed(options):
+    """A model restored from a state dict after two steps takes the third step as the uninterrupted one."""
+    weak, strong = torch.randn(4, 3, 16, 16), torch.randn(4, 3, 16, 16)
+    unsup = [DataSample(metainfo=dict(sample_idx=i)) for i in (3, 5, 11, 19)]
+    model = build(threshold=0.3, ema_momentum=0.9, **options)
+    for _ in range(2):
+        unsup_loss(model, weak, strong, unsup)
+    restored = build(threshold=0.3, ema_momentum=0.9, **options)
+    restored.load_state_dict(model.state_dict())
+    torch.manual_seed(1)
+    a = unsup_loss(model, weak, strong, unsup)
+    torch.manual_seed(1)
+    b = unsup_loss(restored, weak, strong, unsup)
+    for k in a:
+        torch.testing.assert_close(a[k], b[k], msg=k)
+    for (name, x), (_, y) in zip(model.named_buffers(), restored.named_buffers()):
+        assert torch.equal(x, y), name
+    # a plain (stage II) checkpoint starts the running state afresh
+    fresh = build(threshold=0.3, ema_momentum=0.9, **options)
+    fresh.load_state_dict(fresh.student.state_dict())
+    state = build(threshold=0.3, ema_momentum=0.9, **options).state_dict()
+    assert all(torch.equal(fresh.state_dict()[k], state[k]) for k in state if not k.startswith(('student', 'teacher')))

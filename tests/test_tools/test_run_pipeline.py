@@ -13,9 +13,8 @@ spec = importlib.util.spec_from_file_location('run_pipeline', osp.join(REPO, 'to
 run_pipeline = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(run_pipeline)
 
-TINY = ['--num-train', '140', '--num-test', '60', '--num-pool', '80', '--ratio', '0.25', '--mae-epochs', '1',
-        '--stage2-iters', '2', '--stage3-iters', '2', '--method-b-options', 'train_cfg.primitive.max_epochs=1',
-        'train_cfg.final.max_epochs=1', 'train_cfg.mining.threshold=0.0', 'train_cfg.mining.min_similarity=-1.0',
+TINY = ['--num-train', '140', '--num-test', '60', '--num-pool', '80', '--ratio', '0.25', '--stage1-epochs', '1',
+        '--stage2-iters', '2', '--stage3-iters', '2', '--method-b-options', 'train_cfg.final.max_epochs=1', 'train_cfg.mining.threshold=0.0', 'train_cfg.mining.min_similarity=-1.0',
         'train_cfg.mining.require_agreement=False', 'train_cfg.distiller.iterations=2', 'train_cfg.distiller.ipc=2',
         'train_cfg.distiller.batch_real=4', 'train_cfg.distiller.width=8', 'train_cfg.distiller.depth=2']
 
@@ -24,12 +23,15 @@ def test_stage_output_goes_to_its_log_and_progress_lines_to_the_console(tmp_path
     """``Pipeline._run``: a stage is a subprocess whose whole output lands in its log; the console
     shows the progress lines (without logger prefixes or warnings); a failed stage stops the pipeline."""
     pipeline, log = run_pipeline.Pipeline(str(tmp_path)), str(tmp_path / 'stage.log')
+    bars = [f'[{">" * k:<4}] {k}/4, 9.0 task/s, elapsed: 1s, ETA:     1s' for k in (1, 2, 4)]
     lines = ['2026/11/25 03:00:00 - mmengine - INFO - Epoch(train) [1][5/5]  lr: 1e-03  loss: 0.5',
              'a detail', '2026/11/25 03:00:01 - mmengine - WARNING - Epoch(train) skipped', 'OmniDistillLoop: mining']
-    pipeline._run('stage', ['-c', 'print(%r)' % '\n'.join(lines)], log)
+    # a progress bar redraws its line with carriage returns: the first and the last state reach the console
+    pipeline._run('stage', ['-c', 'print(%r, end=%r)' % ('\n'.join(lines) + '\n' + '\r'.join(bars), '\n')], log)
     assert capsys.readouterr().out == '  [stage] Epoch(train) [1][5/5]  lr: 1e-03  loss: 0.5\n' \
-                                      '  [stage] OmniDistillLoop: mining\n'
-    assert open(log).read().splitlines() == lines and set(pipeline.seconds) == {'stage'}
+                                      '  [stage] OmniDistillLoop: mining\n' \
+                                      f'  [stage] {bars[0]}\n  [stage] {bars[2]}\n'
+    assert open(log).read().splitlines() == lines + bars and set(pipeline.seconds) == {'stage'}
     with pytest.raises(SystemExit, match=r'broken failed \(exit 3\)'):
         pipeline._run('broken', ['-c', 'raise SystemExit(3)'], log)
 
@@ -52,13 +54,15 @@ def test_pipeline_prints_the_table_and_reuses_finished_stages(tmp_path, monkeypa
     out = pipeline(*TINY)
     assert '37 labeled faces (25% of 140)' in out  # round(0.25 * n) per class of the tiny set
     wd = tmp_path / 'wd'
-    for label, name in (('supervised from scratch (ViT)', 'supervised'), ('method A, stage I + II', 'stage2'),
-                        ('method A, stage I + II + III', 'stage3')):
+    for label, name in (('supervised (ResNet, labeled only, = method B primitive)', 'supervised'),
+                        ('method A, stage I + II', 'stage2'), ('method A, stage I + II + III', 'stage3'),
+                        ('stage III control (no unlabeled loss)', 'stage3_control')):
         metrics = json.load(open(wd / name / 'test_metrics.json'))
         row = re.search(re.escape(label) + r'\s+([\d.]+)\s+([\d.]+)', out)
         assert row and float(row[1]) == round(metrics['accuracy/top1'], 2)
         assert float(row[2]) == round(metrics['mean_class/recall'], 2)
     results = json.load(open(wd / 'method_b' / 'results.json'))
+    assert results['primitive'] == dict(checkpoint=str(wd / 'supervised' / 'iter_4.pth'))  # trained once
     row = re.search(r'method B, \+ (\d+) mined \+ distilled\s+([\d.]+)', out)  # use_mined in the quick config
     assert int(row[1]) == results['mining']['mined'] and float(row[2]) == round(results['final']['accuracy/top1'], 2)
     pictures = out[out.index('pictures:'):].splitlines()[1:8]
@@ -67,13 +71,14 @@ def test_pipeline_prints_the_table_and_reuses_finished_stages(tmp_path, monkeypa
     stamp = osp.getmtime(wd / 'stage3' / 'iter_2.pth')
 
     second = pipeline(*TINY)
-    assert second.count('reusing') == 5 and 'training' not in second
+    assert second.count('reusing') == 6 and 'training' not in second
     assert osp.getmtime(wd / 'stage3' / 'iter_2.pth') == stamp
     assert second[second.index('run  '):second.index('pictures:')] == out[out.index('run  '):out.index('pictures:')]
 
-    # another budget changes the supervised and stage III configs: those two train afresh, the rest is reused
+    # another stage III budget changes the supervised (the labeled budget of II + III), stage III, its control
+    # and method B (its primitive is the supervised run): those train afresh, stages I and II are reused
     tiny = list(TINY)
     tiny[tiny.index('--stage3-iters') + 1] = '3'
     third = pipeline(*tiny)
-    assert third.count('reusing') == 3 and third.count('] training;') == 2
+    assert third.count('reusing') == 2 and third.count('] training;') == 4
     assert osp.exists(wd / 'stage3' / 'iter_3.pth') and osp.exists(wd / 'supervised' / 'iter_5.pth')

@@ -1,25 +1,21 @@
 """MAE pixel reconstruction for faces (method A, stage I)."""
-from typing import List, Optional, Sequence, Tuple
+from typing import List, Optional, Sequence
 
 import torch
 from mmpretrain.models.heads import MAEPretrainHead
 
 from mmfer.registry import MODELS
-from mmfer.structures import DEFAULT_FACE_BOX, batch_face_boxes
-
-#: Eye/brow and mouth bands, as fractions of the face box height.
-DEFAULT_BANDS = ((0.15, 0.5), (0.6, 0.95))
+from mmfer.structures import DEFAULT_FACE_BOX
+from .face_region import FaceRegionWeighting
 
 
 @MODELS.register_module()
-class FaceMAEHead(MAEPretrainHead):
+class FaceMAEHead(FaceRegionWeighting, MAEPretrainHead):
     """mmpretrain's ``MAEPretrainHead`` with optional face-region weighting of the loss.
 
     With ``region_weight=None`` (the default, as in method A) this is exactly
-    ``MAEPretrainHead``: the pixel loss averaged over masked patches. With a region
-    weight, a masked patch whose centre falls in the face region weighs ``inside``
-    and any other masked patch ``outside``; the loss is the weighted mean
-    ``sum(l * m * w) / sum(m * w)`` over patch losses ``l``, mask ``m``, weights ``w``.
+    ``MAEPretrainHead``: the pixel loss averaged over masked patches. With a region weight the
+    masked patches are weighed by :class:`~mmfer.models.heads.face_region.FaceRegionWeighting`.
 
     Args:
         loss: reconstruction loss config, e.g. ``dict(type='mmpretrain.PixelReconstructionLoss',
@@ -27,9 +23,7 @@ class FaceMAEHead(MAEPretrainHead):
         norm_pix: normalise each target patch (method A: off).
         patch_size: patch side in pixels.
         in_channels: image channels.
-        region_weight: ``None``, or ``dict(mode='box' | 'bands', inside=2.0, outside=1.0)``;
-            ``'box'`` weighs the whole face box, ``'bands'`` only its eye/brow and mouth
-            bands (``bands``: ``(top, bottom)`` fractions of the box height).
+        region_weight: ``None``, or ``dict(mode='box' | 'bands', inside=2.0, outside=1.0)``.
         default_box: the face box, as ``(x1, y1, x2, y2)`` image fractions, for samples
             that carry no ``gt_bboxes`` (method A's detector fallback by default).
     """
@@ -37,41 +31,7 @@ class FaceMAEHead(MAEPretrainHead):
     def __init__(self, loss: dict, norm_pix: bool = False, patch_size: int = 16, in_channels: int = 3,
                  region_weight: Optional[dict] = None, default_box: Sequence[float] = DEFAULT_FACE_BOX) -> None:
         super().__init__(loss=loss, norm_pix=norm_pix, patch_size=patch_size, in_channels=in_channels)
-        if region_weight is not None:
-            region_weight = dict(region_weight)
-            mode = region_weight.setdefault('mode', 'box')
-            if mode not in ('box', 'bands'):
-                raise ValueError(f"region_weight mode must be 'box' or 'bands', got {mode!r}")
-            region_weight.setdefault('inside', 2.0)
-            region_weight.setdefault('outside', 1.0)
-            region_weight.setdefault('bands', DEFAULT_BANDS)
-            if min(region_weight['inside'], region_weight['outside']) < 0 or \
-                    max(region_weight['inside'], region_weight['outside']) <= 0:
-                raise ValueError(f'region weights must be >= 0 and not all 0, got {region_weight}')
-        if len(default_box) != 4:
-            raise ValueError(f'default_box must be (x1, y1, x2, y2) fractions, got {default_box}')
-        self.region_weight = region_weight
-        self.default_box = tuple(float(v) for v in default_box)
-
-    def patch_weights(self, data_samples: List, size: Tuple[int, int], device=None) -> torch.Tensor:
-        """Per-patch weights ``(B, L)`` for images of ``size = (H, W)``."""
-        h, w = size
-        p = self.patch_size
-        ys = (torch.arange(h // p, device=device, dtype=torch.float32) + 0.5) * p
-        xs = (torch.arange(w // p, device=device, dtype=torch.float32) + 0.5) * p
-        cy, cx = torch.meshgrid(ys, xs, indexing='ij')
-        cy, cx = cy.reshape(1, -1), cx.reshape(1, -1)
-        boxes = batch_face_boxes(data_samples, h, w, self.default_box, device)
-        x1, y1, x2, y2 = (boxes[:, k:k + 1] for k in range(4))
-        inside = (cx >= x1) & (cx < x2) & (cy >= y1) & (cy < y2)
-        if self.region_weight['mode'] == 'bands':
-            rel = (cy - y1) / (y2 - y1).clamp(min=1e-6)
-            in_band = torch.zeros_like(inside)
-            for top, bottom in self.region_weight['bands']:
-                in_band |= (rel >= top) & (rel < bottom)
-            inside &= in_band
-        rw = self.region_weight
-        return torch.where(inside, torch.full_like(cx, rw['inside']), torch.full_like(cx, rw['outside']))
+        self.init_region_weight(region_weight, default_box)
 
     def loss(self, pred: torch.Tensor, target: torch.Tensor, mask: torch.Tensor,
              data_samples: Optional[List] = None) -> torch.Tensor:
@@ -84,8 +44,4 @@ class FaceMAEHead(MAEPretrainHead):
             data_samples: the batch's data samples; their ``gt_bboxes`` (pixels of the
                 input image) place the face region. Only read with ``region_weight``.
         """
-        if self.region_weight is not None:
-            if data_samples is None:
-                data_samples = [None] * target.shape[0]
-            mask = mask * self.patch_weights(data_samples, target.shape[-2:], target.device)
-        return super().loss(pred, target, mask)
+        return super().loss(pred, target, self.weigh_mask(mask, data_samples, target.shape[-2:]))

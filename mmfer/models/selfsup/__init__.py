@@ -1,3 +1,4 @@
 from .face_mae import FaceMAE
+from .face_spark import FaceSparK
 
-__all__ = ['FaceMAE']
+__all__ = ['FaceMAE', 'FaceSparK']

@@ -1,0 +1,34 @@
+# Method A stage II at quick scale on the quarter-width ResNet-18 of method B: the stage I SparK encoder
+# fine-tuned on 5 % of SynthFER's 12k labels (600 faces) with FacialMixup, 240 epochs (2400 iterations;
+# with stage III's 600 the labeled budget of the supervised ResNet, 3000). The training pipeline is the
+# supervised one (0.7-1.0 area crops, flip, RandAugment), with the crop made a scale jitter and centre
+# crop so that the face boxes FacialMixup reads follow it (mmcv's transforms move gt_bboxes).
+#   python tools/train.py configs/face_spark/face-spark_resnet18-w16_1xb64-quick64_synthfer-pool.py
+#   python tools/train.py configs/method_a/stage2_resnet18-w16_1xb64-quick48_synthfer-5pct.py
+_base_ = ['../supervised/resnet18-w16_1xb64_synthfer-quick48.py']
+data_root = 'data/synthfer_semi48'
+split_file = data_root + '/splits/labeled_5pct_seed0.json'
+spark_checkpoint = 'work_dirs/face-spark_resnet18-w16_1xb64-quick64_synthfer-pool/epoch_8.pth'
+model = dict(
+    type='FacialMixupClassifier',
+    facial_mixup=dict(alpha=1.0, weighting='one_minus_iou', label_smoothing=0.1),
+    backbone=dict(init_cfg=dict(type='Pretrained', checkpoint=spark_checkpoint, prefix='backbone.')))
+train_pipeline = [
+    dict(type='LoadFaceImage'),
+    dict(type='mmcv.RandomResize', scale=(48, 48), ratio_range=(1.0, 1.2), keep_ratio=True),
+    dict(type='mmcv.CenterCrop', crop_size=48),
+    dict(type='mmcv.RandomFlip', prob=0.5, direction='horizontal'),
+    dict(type='mmpretrain.RandAugment', policies='timm_increasing', num_policies=2, total_level=10,
+         magnitude_level=7, magnitude_std=0.5, hparams=dict(pad_val=[102, 117, 150])),
+    dict(type='mmpretrain.PackInputs', algorithm_keys=('gt_bboxes', )),
+]
+train_dataloader = dict(dataset=dict(data_root=data_root, split_file=split_file, pipeline=train_pipeline))
+val_dataloader = dict(dataset=dict(data_root=data_root))
+test_dataloader = val_dataloader
+max_epochs = 240
+param_scheduler = [
+    dict(type='LinearLR', start_factor=0.01, by_epoch=True, begin=0, end=5, convert_to_iter_based=True),
+    dict(type='CosineAnnealingLR', by_epoch=True, begin=5, end=max_epochs, eta_min=1e-6, convert_to_iter_based=True),
+]
+train_cfg = dict(max_epochs=max_epochs, val_interval=max_epochs)
+default_hooks = dict(checkpoint=dict(interval=max_epochs, max_keep_ckpts=1))
