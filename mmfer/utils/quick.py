@@ -1,4 +1,6 @@
 """Building blocks of quick-scale runs, shared by ``tools/run_pipeline.py`` and ``benchmarks/``."""
+import json
+import math
 import os
 import os.path as osp
 from typing import Dict, Optional
@@ -92,7 +94,7 @@ def quick_arms(repo: str, backbone: str, data_root: str, split: str, stage1_epoc
     """The quick configs of one backbone, pointed at ``data_root`` and ``split``, with their budgets.
 
     Returns ``supervised`` (labeled split only, the labeled budget of stages II + III), ``full_labels``
-    (the same recipe on every label), ``stage1`` (the pool; no picture hook), ``stage2`` (its
+    (the same recipe on every label, as many iterations), ``stage1`` (the pool; no picture hook), ``stage2`` (its
     ``init_cfg`` checkpoint still to be set) and ``stage3`` (its ``load_from`` still to be set; the
     control is :func:`without_unlabeled_loss` of it). A budget left ``None`` is the config's own."""
     paths = QUICK_CONFIGS[backbone]
@@ -114,16 +116,22 @@ def quick_arms(repo: str, backbone: str, data_root: str, split: str, stage1_epoc
         set_iter_schedule(arms['stage3'], stage3_iters, warmup=1)
     if stage2_iters or stage3_iters:
         labeled = (stage2_iters or iterations(arms['stage2'])) + (stage3_iters or iterations(arms['stage3']))
-        for name in ('supervised', 'full_labels'):
-            set_iter_schedule(arms[name], labeled)
+        set_iter_schedule(arms['supervised'], labeled)
+    # every label, for as many iterations as the supervised run on the split
+    set_iter_schedule(arms['full_labels'], iterations(arms['supervised'], split))
     return arms
 
 
-def iterations(cfg: Config) -> int:
-    """Training iterations of an iteration-based config (an epoch-based one has none to give)."""
-    if cfg.train_cfg.get('type') != 'IterBasedTrainLoop':
+def iterations(cfg: Config, split: Optional[str] = None) -> int:
+    """Training iterations of a config; an epoch-based one counts its epochs over ``split``'s labeled
+    samples."""
+    if cfg.train_cfg.get('type') == 'IterBasedTrainLoop':
+        return cfg.train_cfg.max_iters
+    if split is None:
         raise ValueError(f'{cfg.filename} trains by epoch: give both stage budgets in iterations')
-    return cfg.train_cfg.max_iters
+    with open(split) as f:
+        labeled = len(json.load(f)['labeled'])
+    return cfg.train_cfg.max_epochs * math.ceil(labeled / cfg.train_dataloader.batch_size)
 
 
 def as_supervised(cfg: Config) -> Config:

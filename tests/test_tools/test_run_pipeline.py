@@ -14,7 +14,8 @@ run_pipeline = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(run_pipeline)
 
 TINY = ['--num-train', '140', '--num-test', '60', '--num-pool', '80', '--ratio', '0.25', '--stage1-epochs', '1',
-        '--stage2-iters', '2', '--stage3-iters', '2', '--method-b-options', 'train_cfg.final.max_epochs=1', 'train_cfg.mining.threshold=0.0', 'train_cfg.mining.min_similarity=-1.0',
+        '--stage2-iters', '2', '--stage3-iters', '2', '--method-b-options', 'train_cfg.final.max_epochs=1',
+        'train_cfg.mining.threshold=0.0', 'train_cfg.mining.min_similarity=-1.0',
         'train_cfg.mining.require_agreement=False', 'train_cfg.distiller.iterations=2', 'train_cfg.distiller.ipc=2',
         'train_cfg.distiller.batch_real=4', 'train_cfg.distiller.width=8', 'train_cfg.distiller.depth=2']
 

@@ -171,7 +171,7 @@ class SemiFERClassifier(BaseModel):
         ce = F.cross_entropy(student_logits, target, reduction='none')
         losses['unsup_loss'] = self.unsup_weight * (ce * mask).mean()
         if self.threshold_mode == 'freematch' and self.fairness_weight > 0:
-            losses['unsup_fairness_loss'] = self.fairness_weight * self._fairness(mask, student_logits, pseudo)
+            losses['unsup_fairness_loss'] = self.fairness_weight * self._fairness(mask, student_logits)
         losses['unsup_mask_rate'] = mask.mean().detach()
         losses['unsup_threshold'] = thresholds.mean().detach()
         kept = pseudo[mask.bool()]
@@ -222,7 +222,7 @@ class SemiFERClassifier(BaseModel):
             return thresholds
         return torch.full_like(conf, self.threshold)
 
-    def _fairness(self, mask: torch.Tensor, student_logits: torch.Tensor, pseudo: torch.Tensor) -> torch.Tensor:
+    def _fairness(self, mask: torch.Tensor, student_logits: torch.Tensor) -> torch.Tensor:
         """FreeMatch's class-fairness loss over the kept samples (0 when none is kept)."""
         kept = mask.bool()
         if not kept.any():
