@@ -163,7 +163,7 @@ def main():
     kind = dict(resnet='ResNet', vit='ViT')[args.backbone]
 
     supervised = run.train('supervised', checkpoints(arms['supervised']))
-    label = f'supervised ({kind}, labeled only' + (', = method B primitive)' if kind == 'ResNet' else ')')
+    label = f'supervised {kind}' + (' (= method B primitive)' if kind == 'ResNet' else ' (labeled only)')
     rows.append((label, run.test('supervised', supervised), supervised))
     pictures['confusion matrix (supervised)'] = osp.join(work_dir, 'supervised', 'confusion_matrix.png')
 

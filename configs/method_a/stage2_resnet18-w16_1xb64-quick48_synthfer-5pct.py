@@ -3,7 +3,8 @@
 # with stage III's 600 the labeled budget of the supervised ResNet, 3000). The training pipeline is the
 # supervised one (0.7-1.0 area crops, flip, RandAugment); mmpretrain's crop does not move gt_bboxes, so
 # FacialMixup's IoU reads the boxes of the uncropped faces. Measured (benchmarks/method_a.py --quick):
-# 87.7 / 76.4 against 84.4 / 73.5 with a box-preserving scale jitter + centre crop instead.
+# 86.3 / 76.1 and 87.7 / 76.4 on two runs, against 84.4 / 73.5 with a box-preserving scale jitter and
+# centre crop instead (the supervised ResNet: 85.8 / 72.5).
 #   python tools/train.py configs/face_spark/face-spark_resnet18-w16_1xb64-quick64_synthfer-pool.py
 #   python tools/train.py configs/method_a/stage2_resnet18-w16_1xb64-quick48_synthfer-5pct.py
 _base_ = ['../supervised/resnet18-w16_1xb64_synthfer-quick48.py']

@@ -55,7 +55,7 @@ def test_pipeline_prints_the_table_and_reuses_finished_stages(tmp_path, monkeypa
     out = pipeline(*TINY)
     assert '37 labeled faces (25% of 140)' in out  # round(0.25 * n) per class of the tiny set
     wd = tmp_path / 'wd'
-    for label, name in (('supervised (ResNet, labeled only, = method B primitive)', 'supervised'),
+    for label, name in (('supervised ResNet (= method B primitive)', 'supervised'),
                         ('method A, stage I + II', 'stage2'), ('method A, stage I + II + III', 'stage3'),
                         ('stage III control (no unlabeled loss)', 'stage3_control')):
         metrics = json.load(open(wd / name / 'test_metrics.json'))
