@@ -66,7 +66,7 @@ class SemiFERClassifier(BaseModel):
     teacher's probabilities before thresholding, ``p ← SumNorm(p · p_target / p̄)``, with ``p̄`` an EMA
     of the teacher's mean prediction on the unlabeled batches and ``p_target`` the labeled batches'
     class shares (EMA, ``dist_align='labeled'``) or uniform (``'uniform'``). The thresholds in use are
-    logged as ``unsup_threshold`` (mean over the batch's kept-or-not samples' classes).
+    logged as ``unsup_threshold`` (the batch mean of each sample's threshold).
 
     A plain classifier checkpoint (stage II) loads into both copies; validation and testing
     use the teacher (``predict_on='teacher'``) or the student.
