@@ -28,6 +28,7 @@ import re
 import subprocess
 import sys
 import time
+from typing import Optional
 
 from mmengine.config import Config, DictAction
 
@@ -86,7 +87,7 @@ class Pipeline:
             raise SystemExit(f'{name} failed (exit {proc.returncode}); see {log}')
         self.seconds[name] = self.seconds.get(name, 0) + time.time() - start
 
-    def train(self, name: str, cfg: Config, done: str = None) -> str:
+    def train(self, name: str, cfg: Config, done: Optional[str] = None) -> str:
         """Train ``cfg`` in ``<work_dir>/<name>``; return the path of ``done`` (a file the run leaves there;
         by default its last checkpoint).
 
