@@ -29,8 +29,7 @@ def split_file(synthfer_root, tmp_path_factory):
     from mmfer.datasets.splits import split_dataset
     path = str(tmp_path_factory.mktemp('split') / 'split.json')
     dataset = SynthFER(data_root=synthfer_root, split='train')
-    save_split(split_dataset(dataset, 0.25, 0, source=dict(type='SynthFER', data_root=synthfer_root,
-                                                            ann_file=dataset.ann_file)), path)
+    save_split(split_dataset(dataset, 0.25, 0), path)
     return path
 
 

@@ -3,7 +3,7 @@ import csv
 from typing import List
 
 from mmfer.registry import DATASETS
-from .base import AnnotationError, FERDataset, face_box
+from .base import AnnotationError, FERDataset, UniqueNames, face_box, iter_text
 
 AFFECTNET_CLASSES = ('Neutral', 'Happy', 'Sad', 'Surprise', 'Fear', 'Disgust', 'Anger', 'Contempt')
 _HEADER = ('subDirectory_filePath', 'face_x', 'face_y', 'face_width', 'face_height', 'expression')
@@ -15,7 +15,7 @@ class AffectNet(FERDataset):
 
     Codes 8-10 (None, Uncertain, No-face) are always excluded; with ``num_classes=7``
     Contempt (7) is excluded too (AffectNet-7). The CSV's face rectangle becomes the
-    sample's face box.
+    sample's face box. An image listed twice is an :class:`AnnotationError` naming the line.
 
     Args:
         data_root: the AffectNet folder.
@@ -34,24 +34,24 @@ class AffectNet(FERDataset):
         super().__init__(ann_file=ann_file, data_root=data_root, data_prefix=data_prefix, **kwargs)
 
     def load_annotations(self) -> List[dict]:
-        data_list = []
-        with open(self.ann_file, newline='', encoding='utf-8') as f:
-            reader = csv.DictReader(f)
-            missing = [k for k in _HEADER if k not in (reader.fieldnames or ())]
-            if missing:
-                raise AnnotationError(self.ann_file, 1, f'header lacks columns {missing}')
-            for row in reader:
-                lineno = reader.line_num
-                try:
-                    label = int(row['expression'])
-                    x, y, w, h = (float(row[k]) for k in ('face_x', 'face_y', 'face_width', 'face_height'))
-                except (TypeError, ValueError):
-                    raise AnnotationError(self.ann_file, lineno, f'malformed row {row}') from None
-                if not 0 <= label <= 10:
-                    raise AnnotationError(self.ann_file, lineno, f'unknown expression code {label} (0-10)')
-                if label >= self.num_classes:  # 8-10 unusable; 7 (Contempt) outside AffectNet-7
-                    continue
-                path = row['subDirectory_filePath']
-                data_list.append(dict(img_path=f'{self.img_prefix}/{path}', gt_label=label, sample_id=path,
-                                      gt_bboxes=face_box(x, y, x + w, y + h)))
+        data_list, names = [], UniqueNames(self.ann_file)
+        reader = csv.DictReader(iter_text(self.ann_file))
+        missing = [k for k in _HEADER if k not in (reader.fieldnames or ())]
+        if missing:
+            raise AnnotationError(self.ann_file, 1, f'header lacks columns {missing}')
+        for row in reader:
+            lineno = reader.line_num
+            try:
+                label = int(row['expression'])
+                x, y, w, h = (float(row[k]) for k in ('face_x', 'face_y', 'face_width', 'face_height'))
+            except (TypeError, ValueError):
+                raise AnnotationError(self.ann_file, lineno, f'malformed row {row}') from None
+            if not 0 <= label <= 10:
+                raise AnnotationError(self.ann_file, lineno, f'unknown expression code {label} (0-10)')
+            path = row['subDirectory_filePath']
+            names.add(path, lineno, label)
+            if label >= self.num_classes:  # 8-10 unusable; 7 (Contempt) outside AffectNet-7
+                continue
+            data_list.append(dict(img_path=f'{self.img_prefix}/{path}', gt_label=label, sample_id=path,
+                                  gt_bboxes=face_box(x, y, x + w, y + h)))
         return data_list

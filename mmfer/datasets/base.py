@@ -1,12 +1,17 @@
 """Shared behaviour of mmfer's labeled FER datasets: split files and clear annotation errors."""
 import os.path as osp
-from typing import List, Optional
+from typing import Iterator, List, Optional, Tuple
 
 import numpy as np
+import torch
+from mmengine.logging import print_log
 from mmpretrain.datasets import BaseDataset
 
 from mmfer.registry import TRANSFORMS
-from .splits import load_split
+from .splits import check_split, load_split
+
+_MAX_WORKERS = 256
+_MAX_LOGGED = 20  # skipped files named in the log, per process
 
 
 class AnnotationError(ValueError):
@@ -17,7 +22,68 @@ class AnnotationError(ValueError):
         super().__init__(f'{where}: {msg}')
 
 
-class FERDataset(BaseDataset):
+def iter_text(path: str) -> Iterator[str]:
+    """The lines of a UTF-8 text file (a leading BOM dropped), read one at a time.
+
+    Raises:
+        AnnotationError: a byte that is not UTF-8, naming ``path:line``.
+    """
+    with open(path, 'rb') as f:
+        for lineno, raw in enumerate(f, 1):
+            try:
+                yield raw.decode('utf-8-sig' if lineno == 1 else 'utf-8')
+            except UnicodeDecodeError as e:
+                raise AnnotationError(path, lineno, f'byte 0x{raw[e.start]:02x} at column {e.start + 1} is not '
+                                      'UTF-8; save the file as UTF-8') from None
+
+
+def read_lines(path: str) -> Iterator[Tuple[int, str]]:
+    """``(lineno, stripped line)`` of a UTF-8 text file (see :func:`iter_text`), skipping blank lines."""
+    for lineno, line in enumerate(iter_text(path), 1):
+        line = line.strip()
+        if line:
+            yield lineno, line
+
+
+class UniqueNames:
+    """Remembers where each sample name was listed; a name listed twice is an :class:`AnnotationError`."""
+
+    def __init__(self, path: str):
+        self.path, self.first = path, {}
+
+    def add(self, name: str, lineno: int, label=None) -> None:
+        if name in self.first:
+            line, old = self.first[name]
+            also = f' with another label ({old} there, {label} here)' if label != old else ''
+            raise AnnotationError(self.path, lineno, f'{name!r} is listed twice (first at line {line}){also}')
+        self.first[name] = (lineno, label)
+
+
+class SkipCounter:
+    """Counts (and names in the log, up to 20 per process) the samples a dataset skips.
+
+    One slot per loader worker (slot 0: the main process) in shared memory, so the count is
+    summed over workers and no two processes race on one slot.
+    """
+
+    def _init_skip_counter(self) -> None:
+        self._skipped = torch.zeros(_MAX_WORKERS + 1, dtype=torch.int64).share_memory_()
+
+    def count_skip(self, path: str, why: str) -> None:
+        worker = torch.utils.data.get_worker_info()
+        slot = 0 if worker is None else 1 + worker.id % _MAX_WORKERS
+        self._skipped[slot] += 1
+        if self._skipped[slot] <= _MAX_LOGGED:
+            tail = ' (further skips are only counted)' if self._skipped[slot] == _MAX_LOGGED else ''
+            print_log(f'{type(self).__name__}: skipping {path}: {why}{tail}', 'current', level=30)
+
+    @property
+    def num_skipped(self) -> int:
+        """Samples skipped so far, in this process and its loader workers."""
+        return int(self._skipped.sum())
+
+
+class FERDataset(SkipCounter, BaseDataset):
     """Base of the labeled FER datasets.
 
     Subclasses implement :meth:`load_annotations`, returning one dict per image with
@@ -41,6 +107,7 @@ class FERDataset(BaseDataset):
         self.split_part = split_part
         # built here so mmfer transforms resolve without a default scope (tests, notebooks)
         kwargs['pipeline'] = [TRANSFORMS.build(t) if isinstance(t, dict) else t for t in kwargs.get('pipeline', ())]
+        self._init_skip_counter()
         super().__init__(*args, **kwargs)
 
     def load_annotations(self) -> List[dict]:
@@ -53,23 +120,20 @@ class FERDataset(BaseDataset):
         if self.split_file is None:
             return data_list
         split = load_split(self.split_file)
+        check_split(split, self.split_file, type(self).__name__, self.ann_file, self.CLASSES,
+                    [d['sample_id'] for d in data_list], [d['gt_label'] for d in data_list])
         chosen = set(split['labeled'])
-        present = {d['sample_id'] for d in data_list}
-        missing = chosen - present
-        if missing:
-            raise ValueError(f'{self.split_file}: {len(missing)} labeled samples are not in '
-                             f'{self.ann_file} (e.g. {sorted(missing)[:3]}); was the split drawn '
-                             'for another dataset or subset?')
         keep = self.split_part == 'labeled'
         return [d for d in data_list if (d['sample_id'] in chosen) == keep]
 
-    def read_lines(self, path: str):
-        """Yield ``(lineno, stripped line)`` of a text file, skipping blank lines."""
-        with open(path, encoding='utf-8') as f:
-            for lineno, line in enumerate(f, 1):
-                line = line.strip()
-                if line:
-                    yield lineno, line
+    def prepare_data(self, idx: int) -> Optional[dict]:
+        """mmengine's, counting a sample whose pipeline gives ``None`` (``LoadFaceImage(ignore_empty=True)``)."""
+        data = super().prepare_data(idx)
+        if data is None:
+            self.count_skip(self.get_data_info(idx).get('img_path'), 'unreadable image (ignore_empty=True)')
+        return data
+
+    read_lines = staticmethod(read_lines)
 
 
 def face_box(x1: float, y1: float, x2: float, y2: float) -> np.ndarray:

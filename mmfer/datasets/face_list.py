@@ -5,7 +5,7 @@ from typing import List, Sequence
 import numpy as np
 
 from mmfer.registry import DATASETS
-from .base import AnnotationError, FERDataset
+from .base import AnnotationError, FERDataset, UniqueNames
 
 
 @DATASETS.register_module()
@@ -18,7 +18,7 @@ class FaceList(FERDataset):
     and its distiller writes the distilled images the same way (``distilled.txt``, paths relative
     to its folder). Relative paths are joined to ``data_root``/``data_prefix``; labels are 0-based
     indices into ``classes``. Extra columns are kept as ``confidence``, ``similarity`` and
-    ``probs`` (a float32 array).
+    ``probs`` (a float32 array). A path listed twice is an :class:`AnnotationError` naming the line.
 
     Args:
         ann_file: the list file (relative to ``data_root``).
@@ -37,7 +37,7 @@ class FaceList(FERDataset):
 
     def load_annotations(self) -> List[dict]:
         num_classes = len(self.CLASSES)
-        data_list = []
+        data_list, names = [], UniqueNames(self.ann_file)
         for lineno, line in self.read_lines(self.ann_file):
             parts = line.split('\t')
             try:
@@ -53,6 +53,7 @@ class FaceList(FERDataset):
                 raise AnnotationError(self.ann_file, lineno, f'unknown class id {label} ({num_classes} classes)')
             if self.soft_target and probs is None:
                 raise AnnotationError(self.ann_file, lineno, 'soft_target=True needs class probabilities')
+            names.add(parts[0], lineno, label)
             path = parts[0] if osp.isabs(parts[0]) else osp.join(self.img_prefix, parts[0])
             info = dict(img_path=path, gt_label=label, sample_id=parts[0])
             if scores:

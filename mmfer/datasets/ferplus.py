@@ -6,7 +6,7 @@ from typing import List
 import numpy as np
 
 from mmfer.registry import DATASETS
-from .base import AnnotationError, FERDataset, face_box
+from .base import AnnotationError, FERDataset, UniqueNames, face_box, iter_text
 
 FERPLUS_CLASSES = ('neutral', 'happiness', 'surprise', 'sadness', 'anger', 'disgust', 'fear', 'contempt')
 _USAGE = {'train': 'Training', 'val': 'PublicTest', 'test': 'PrivateTest'}
@@ -17,7 +17,8 @@ class FERPlus(FERDataset):
     """FERPlus, read from ``fer2013new.csv`` (votes) and ``fer2013.csv`` (pixels).
 
     The two CSVs are aligned row by row; rows whose ``Image name`` is empty have no
-    usable image and are dropped. The label is the majority vote over the eight
+    usable image and are dropped; an image named twice, or a ``Usage`` that is none of FER2013's
+    three, is an :class:`AnnotationError` naming the line. The label is the majority vote over the eight
     emotions; a sample is dropped when ``unknown`` or ``NF`` gets the most votes or
     when the top emotions tie. The vote distribution over the eight emotions is
     always stored as ``vote_dist``; with ``soft_target=True`` it is also the
@@ -47,33 +48,38 @@ class FERPlus(FERDataset):
         if not osp.exists(pixel_path):
             raise FileNotFoundError(f'FERPlus: FER2013 pixel file not found: {pixel_path}')
         usage = _USAGE[self.split]
-        data_list = []
-        with open(self.ann_file, newline='') as fv, open(pixel_path, newline='') as fp:
-            votes, pixels = csv.reader(fv), csv.reader(fp)
-            header = next(votes)
-            if header[:2] != ['Usage', 'Image name'] or len(header) != 12:
-                raise AnnotationError(self.ann_file, 1, f'unexpected FERPlus header {header}')
-            next(pixels)
-            for lineno, (vrow, prow) in enumerate(zip(votes, pixels), 2):
-                if len(vrow) != 12:
-                    raise AnnotationError(self.ann_file, lineno, f'expected 12 columns, got {len(vrow)}')
-                if vrow[0] != usage or not vrow[1].strip():
-                    continue
-                try:
-                    v = np.array([float(x) for x in vrow[2:]], dtype=np.float32)
-                except ValueError:
-                    raise AnnotationError(self.ann_file, lineno, f'non-numeric votes {vrow[2:]}') from None
-                top = np.flatnonzero(v == v.max())
-                if v.max() <= 0 or top.max() >= 8 or len(top) > 1:  # unknown / no-face / tie
-                    continue
-                try:
-                    img = np.array(prow[1].split(), dtype=np.uint8).reshape(48, 48)
-                except (IndexError, ValueError):
-                    raise AnnotationError(pixel_path, lineno, 'expected 48*48 grey pixel values') from None
-                dist = v[:8] / v[:8].sum()
-                info = dict(img=img, img_path=vrow[1], gt_label=int(top[0]), vote_dist=dist, sample_id=vrow[1],
-                            gt_bboxes=face_box(0, 0, 48, 48))
-                if self.soft_target:
-                    info['gt_score'] = dist
-                data_list.append(info)
+        data_list, names = [], UniqueNames(self.ann_file)
+        votes, pixels = csv.reader(iter_text(self.ann_file)), csv.reader(iter_text(pixel_path))
+        header = next(votes, [])
+        if header[:2] != ['Usage', 'Image name'] or len(header) != 12:
+            raise AnnotationError(self.ann_file, 1, f'unexpected FERPlus header {header}')
+        next(pixels, None)
+        for lineno, (vrow, prow) in enumerate(zip(votes, pixels), 2):
+            if len(vrow) != 12:
+                raise AnnotationError(self.ann_file, lineno, f'expected 12 columns, got {len(vrow)}')
+            if vrow[0] not in _USAGE.values():
+                raise AnnotationError(self.ann_file, lineno, f'usage {vrow[0]!r} names no split '
+                                      f'({", ".join(_USAGE.values())})')
+            if not vrow[1].strip():
+                continue
+            names.add(vrow[1], lineno)
+            if vrow[0] != usage:
+                continue
+            try:
+                v = np.array([float(x) for x in vrow[2:]], dtype=np.float32)
+            except ValueError:
+                raise AnnotationError(self.ann_file, lineno, f'non-numeric votes {vrow[2:]}') from None
+            top = np.flatnonzero(v == v.max())
+            if v.max() <= 0 or top.max() >= 8 or len(top) > 1:  # unknown / no-face / tie
+                continue
+            try:
+                img = np.array(prow[1].split(), dtype=np.uint8).reshape(48, 48)
+            except (IndexError, ValueError):
+                raise AnnotationError(pixel_path, lineno, 'expected 48*48 grey pixel values') from None
+            dist = v[:8] / v[:8].sum()
+            info = dict(img=img, img_path=vrow[1], gt_label=int(top[0]), vote_dist=dist, sample_id=vrow[1],
+                        gt_bboxes=face_box(0, 0, 48, 48))
+            if self.soft_target:
+                info['gt_score'] = dist
+            data_list.append(info)
         return data_list

@@ -3,7 +3,7 @@ import os.path as osp
 from typing import Dict, List, Optional
 
 from mmfer.registry import DATASETS
-from .base import AnnotationError, FERDataset, face_box
+from .base import AnnotationError, FERDataset, UniqueNames, face_box
 
 RAFDB_CLASSES = ('Surprise', 'Fear', 'Disgust', 'Happiness', 'Sadness', 'Anger', 'Neutral')
 
@@ -11,6 +11,8 @@ RAFDB_CLASSES = ('Surprise', 'Fear', 'Disgust', 'Happiness', 'Sadness', 'Anger',
 @DATASETS.register_module()
 class RAFDB(FERDataset):
     """RAF-DB basic: 7 expressions, split by the ``train_``/``test_`` file-name prefix.
+
+    A name with neither prefix, or listed twice, is an :class:`AnnotationError` naming the line.
 
     Layout under ``data_root``::
 
@@ -52,7 +54,7 @@ class RAFDB(FERDataset):
     def load_annotations(self) -> List[dict]:
         boxes = self._load_boxes() if self.face_box_file else {}
         num_classes = len(self.CLASSES)
-        data_list = []
+        data_list, names = [], UniqueNames(self.ann_file)
         for lineno, line in self.read_lines(self.ann_file):
             parts = line.split()
             if len(parts) != 2 or not parts[1].lstrip('-').isdigit():
@@ -60,6 +62,10 @@ class RAFDB(FERDataset):
             name, label = parts[0], int(parts[1])
             if not 1 <= label <= num_classes:
                 raise AnnotationError(self.ann_file, lineno, f'unknown class id {label} (RAF-DB uses 1-7)')
+            names.add(name, lineno, label)
+            if not name.startswith(('train_', 'test_')):
+                raise AnnotationError(self.ann_file, lineno, f'{name!r} names no split (RAF-DB names start '
+                                      'with train_ or test_)')
             if not name.startswith(self.split + '_'):
                 continue
             stem = osp.splitext(name)[0]

@@ -16,29 +16,48 @@ _HEADER = struct.Struct('<IfQQ')
 
 
 def read_index(idx_path: str) -> Tuple[np.ndarray, np.ndarray]:
-    """Keys and byte offsets from a ``.idx`` file (``key<TAB>offset`` lines), sorted by key."""
-    data = np.loadtxt(idx_path, dtype=np.int64, ndmin=2)
+    """Keys and byte offsets from a ``.idx`` file (``key<TAB>offset`` lines), sorted by key.
+
+    A line repeated exactly is dropped (so no record is read twice); one key with two offsets,
+    or a malformed line, is a ``ValueError`` naming ``file:line``.
+    """
+    try:
+        data = np.loadtxt(idx_path, dtype=np.int64, ndmin=2)
+    except ValueError as e:
+        raise ValueError(f'{idx_path}: not a RecordIO index of "key<TAB>offset" lines ({e})') from None
     if data.size == 0:
         return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    if data.shape[1] != 2:
+        raise ValueError(f'{idx_path}: expected 2 columns (key, offset), got {data.shape[1]}')
     order = np.argsort(data[:, 0], kind='stable')
-    return data[order, 0], data[order, 1]
+    keys, offsets = data[order, 0], data[order, 1]
+    repeat = np.flatnonzero(keys[1:] == keys[:-1]) + 1
+    clash = repeat[offsets[repeat] != offsets[repeat - 1]]
+    if clash.size:
+        key = keys[clash[0]]
+        lines = np.flatnonzero(data[:, 0] == key)[:2] + 1
+        raise ValueError(f'{idx_path}:{lines[1]}: key {key} is listed with two offsets (first at line {lines[0]})')
+    keep = np.ones(keys.size, bool)
+    keep[repeat] = False
+    return keys[keep], offsets[keep]
 
 
 def read_record(f: BinaryIO, offset: int) -> bytes:
-    """The payload of the record at ``offset``; ``ValueError`` if it is not one."""
+    """The payload of the record at ``offset``; ``ValueError`` naming the file and offset if it is not one."""
+    where = f'{getattr(f, "name", "RecordIO file")} at offset {int(offset)}'
     f.seek(int(offset))
     head = f.read(8)
     if len(head) < 8:
-        raise ValueError(f'no record at offset {offset} (end of file)')
+        raise ValueError(f'{where}: no record (end of file)')
     magic, lrec = struct.unpack('<II', head)
     if magic != MAGIC:
-        raise ValueError(f'bad RecordIO magic at offset {offset}')
+        raise ValueError(f'{where}: bad RecordIO magic 0x{magic:08x}')
     if lrec >> 29:
-        raise ValueError(f'multi-part record at offset {offset} is not supported')
+        raise ValueError(f'{where}: multi-part record is not supported')
     length = lrec & ((1 << 29) - 1)
     payload = f.read(length)
     if len(payload) < length:
-        raise ValueError(f'record at offset {offset} is truncated')
+        raise ValueError(f'{where}: record is truncated ({len(payload)} of {length} bytes)')
     return payload
 
 
@@ -62,7 +81,10 @@ def image_keys(rec_path: str, keys: np.ndarray, offsets: np.ndarray) -> np.ndarr
     """
     if keys.size and keys[0] == 0:
         with open(rec_path, 'rb') as f:
-            labels, _ = unpack(read_record(f, offsets[0]))
+            try:
+                labels, _ = unpack(read_record(f, offsets[0]))
+            except ValueError as e:
+                raise ValueError(f'{rec_path}: unreadable header record ({e})') from None
         if labels.size >= 2 and labels[0] > 0:
             return np.flatnonzero((keys >= 1) & (keys < int(labels[0])))
     return np.arange(keys.size)

@@ -3,19 +3,17 @@ import csv
 import os
 import os.path as osp
 from array import array
-from typing import Callable, Optional, Sequence, Union
+from typing import Callable, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
-import torch
 from mmengine.dataset import BaseDataset, pseudo_collate
 from mmengine.logging import print_log
 
 from mmfer.registry import DATASETS, FUNCTIONS, TRANSFORMS
 from . import recordio
+from .base import AnnotationError, SkipCounter, iter_text
 
 IMG_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.bmp', '.webp', '.tif', '.tiff')
-_MAX_WORKERS = 256
-_MAX_LOGGED = 20  # skipped files named in the log, per process
 
 
 class PathTable:
@@ -57,31 +55,48 @@ class PathTable:
         return table.freeze()
 
 
-def walk_images(root: str, extensions: Sequence[str] = IMG_EXTENSIONS) -> PathTable:
-    """Image files under ``root`` (relative paths), in a deterministic order.
+def walk_images(root: str, extensions: Sequence[str] = IMG_EXTENSIONS) -> Tuple[PathTable, List[str]]:
+    """Image files under ``root`` (relative paths), in a deterministic order, and the folders skipped.
 
-    Each directory's entries are sorted and walked depth first, so the order is
-    stable without ever sorting (or holding) the whole listing as Python strings.
+    Each directory's entries are sorted and walked depth first, so the order is stable without
+    ever sorting (or holding) the whole listing as Python strings. Symbolic links are followed,
+    but a directory already walked (a link loop, or a second link to one folder) is skipped, and
+    so is one that cannot be read; both are returned as ``"<path>: <why>"`` lines.
     """
-    table = PathTable()
+    table, skipped, seen = PathTable(), [], set()
     exts = tuple(e.lower() for e in extensions)
 
     def walk(rel: str):
-        with os.scandir(osp.join(root, rel)) as it:
-            entries = sorted(it, key=lambda e: e.name)
+        path = osp.join(root, rel)
+        try:
+            st = os.stat(path)
+            if (st.st_dev, st.st_ino) in seen:
+                skipped.append(f'{path}: already walked (a symbolic link loop or a second link to it)')
+                return
+            seen.add((st.st_dev, st.st_ino))
+            with os.scandir(path) as it:
+                entries = sorted(it, key=lambda e: e.name)
+        except OSError as e:
+            skipped.append(f'{path}: {e.strerror or e}')
+            return
         for e in entries:
             sub = osp.join(rel, e.name) if rel else e.name
-            if e.is_dir(follow_symlinks=True):
+            try:
+                is_dir = e.is_dir(follow_symlinks=True)
+            except OSError as err:
+                skipped.append(f'{osp.join(root, sub)}: {err.strerror or err}')
+                continue
+            if is_dir:
                 walk(sub)
             elif e.name.lower().endswith(exts):
                 table.append(sub)
 
     walk('')
-    return table.freeze()
+    return table.freeze(), skipped
 
 
 @DATASETS.register_module()
-class UnlabeledFaces(BaseDataset):
+class UnlabeledFaces(SkipCounter, BaseDataset):
     """A pool of unlabeled face images, streamed from disk.
 
     Sources (``source='auto'`` picks by ``ann_file``: ``*.rec`` → RecordIO, another
@@ -97,7 +112,8 @@ class UnlabeledFaces(BaseDataset):
     image that cannot be read or decoded is skipped and counted in
     :attr:`num_skipped` (summed over data-loader workers): in training mmengine
     fetches another sample; in ``test_mode`` the item is ``None`` and
-    :func:`skip_none_collate` drops it from the batch. Loading happens in the
+    :func:`skip_none_collate` drops it from the batch. Folders a walk cannot enter (link loops,
+    no permission) are skipped, counted in :attr:`num_skipped_dirs` and logged. Loading happens in the
     pipeline: start it with ``LoadFaceImage``, which reads the file, or the record's
     bytes for RecordIO.
 
@@ -132,8 +148,8 @@ class UnlabeledFaces(BaseDataset):
         self.extensions = tuple(extensions)
         self.hidden_truth = hidden_truth
         self._truth = None
-        # one slot per loader worker (slot 0: main process), so no two processes race on a count
-        self._skipped = torch.zeros(_MAX_WORKERS + 1, dtype=torch.int64).share_memory_()
+        self.num_skipped_dirs = 0
+        self._init_skip_counter()
         self._rec_file = None
         if isinstance(data_prefix, str):
             data_prefix = dict(img_path=data_prefix)
@@ -150,16 +166,19 @@ class UnlabeledFaces(BaseDataset):
         if self.source == 'folder':
             if not osp.isdir(prefix):
                 raise FileNotFoundError(f'UnlabeledFaces: image folder not found: {prefix}')
-            self._paths = walk_images(prefix, self.extensions)
+            self._paths, skipped = walk_images(prefix, self.extensions)
+            self.num_skipped_dirs = len(skipped)
+            if skipped:
+                print_log(f'UnlabeledFaces: skipped {len(skipped)} folders under {prefix}: '
+                          + '; '.join(skipped[:5]) + (' ...' if len(skipped) > 5 else ''), 'current', level=30)
         elif self.source == 'list':
             if not osp.exists(self.ann_file):
                 raise FileNotFoundError(f'UnlabeledFaces: file list not found: {self.ann_file}')
             self._paths = PathTable()
-            with open(self.ann_file, encoding='utf-8') as f:
-                for line in f:
-                    line = line.strip()
-                    if line and not line.startswith('#'):
-                        self._paths.append(line.split()[0])
+            for line in iter_text(self.ann_file):
+                line = line.strip()
+                if line and not line.startswith('#'):
+                    self._paths.append(line.split()[0])
             self._paths.freeze()
         else:
             idx_path = osp.splitext(self.ann_file)[0] + '.idx'
@@ -187,8 +206,15 @@ class UnlabeledFaces(BaseDataset):
         if self.source == 'recordio':
             raise ValueError('hidden_truth is supported for folder and list pools')
         path = osp.join(self.data_root, self.hidden_truth) if not osp.isabs(self.hidden_truth) else self.hidden_truth
-        with open(path, newline='') as f:
-            by_name = {row['filename']: int(row['label']) for row in csv.DictReader(f)}
+        reader = csv.DictReader(iter_text(path))
+        if not {'filename', 'label'} <= set(reader.fieldnames or ()):
+            raise AnnotationError(path, 1, f"expected a 'filename,label' header, got {reader.fieldnames}")
+        by_name = {}
+        for row in reader:
+            try:
+                by_name[row['filename']] = int(row['label'])
+            except (TypeError, ValueError):
+                raise AnnotationError(path, reader.line_num, f'malformed row {row}') from None
         try:
             return np.array([by_name[self._paths[i]] for i in range(len(self._paths))], dtype=np.int64)
         except KeyError as e:
@@ -226,12 +252,7 @@ class UnlabeledFaces(BaseDataset):
         except (OSError, ValueError) as e:  # torn record, or a strict loader
             data, why = None, str(e)
         if data is None:
-            worker = torch.utils.data.get_worker_info()
-            slot = 0 if worker is None else 1 + worker.id % _MAX_WORKERS
-            self._skipped[slot] += 1
-            if self._skipped[slot] <= _MAX_LOGGED:
-                tail = ' (further skips are only counted)' if self._skipped[slot] == _MAX_LOGGED else ''
-                print_log(f'UnlabeledFaces: skipping {info["img_path"]}: {why}{tail}', 'current', level=30)
+            self.count_skip(info['img_path'], why)
         return data
 
     def __getitem__(self, idx: int) -> Optional[dict]:
@@ -245,11 +266,6 @@ class UnlabeledFaces(BaseDataset):
                 return data
             idx = self._rand_another()
         raise RuntimeError(f'UnlabeledFaces: no readable image found in {self.max_refetch} tries')
-
-    @property
-    def num_skipped(self) -> int:
-        """Unreadable images met so far, in this process and its loader workers."""
-        return int(self._skipped.sum())
 
     def __getstate__(self):
         state = self.__dict__.copy()

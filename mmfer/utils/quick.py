@@ -23,7 +23,7 @@ def ensure_split(cfg: Config, ratio: float, seed: int, out: str) -> str:
     if not osp.exists(out):
         ds_cfg = cfg.train_dataloader.dataset.copy()
         ds_cfg.update(split_file=None, pipeline=[])
-        save_split(split_dataset(DATASETS.build(ds_cfg), ratio, seed, source=dict(type=ds_cfg['type'])), out)
+        save_split(split_dataset(DATASETS.build(ds_cfg), ratio, seed), out)
     return out
 
 

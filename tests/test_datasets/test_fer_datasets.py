@@ -142,3 +142,80 @@ def test_ferplus_bad_pixels(ferplus_root):
     open(path, 'w').write('\n'.join(lines))
     with pytest.raises(AnnotationError, match=r'fer2013.csv:3: expected 48\*48'):
         FERPlus(data_root=ferplus_root)
+
+
+def _rafdb_labels(root, text=None, raw=None):
+    path = osp.join(root, 'EmoLabel', 'list_patition_label.txt')
+    if raw is not None:
+        open(path, 'wb').write(raw)
+    else:
+        open(path, 'w', encoding='utf-8').write(text)
+    return path
+
+
+def test_rafdb_label_file_with_a_bom_keeps_its_first_sample(rafdb_root):
+    _rafdb_labels(rafdb_root, raw='\ufefftrain_00001.jpg 5\ntrain_00002.jpg 1\n'.encode('utf-8'))
+    train = RAFDB(data_root=rafdb_root, split='train')
+    assert [train.get_data_info(i)['sample_id'] for i in range(len(train))] == ['train_00001.jpg', 'train_00002.jpg']
+
+
+@pytest.mark.parametrize('line, msg', [('Train_00001.jpg 5', "'Train_00001.jpg' names no split"),
+                                       ('val_00002.jpg 3', "'val_00002.jpg' names no split"),
+                                       ('train_00001.jpg 5', r"listed twice \(first at line 1\)$"),
+                                       ('train_00001.jpg 2', r'listed twice \(first at line 1\) with another label')])
+def test_rafdb_unsplit_and_repeated_names_are_errors(rafdb_root, line, msg):
+    _rafdb_labels(rafdb_root, f'train_00001.jpg 5\ntrain_00002.jpg 1\n{line}\n')
+    for split in ('train', 'test'):  # neither split silently drops or doubles it
+        with pytest.raises(AnnotationError, match=rf'list_patition_label.txt:3: .*{msg}'):
+            RAFDB(data_root=rafdb_root, split=split)
+
+
+def test_non_utf8_label_file_names_file_and_line(rafdb_root):
+    _rafdb_labels(rafdb_root, raw=b'train_00001.jpg 5\ntrain_caf\xe9.jpg 1\n')
+    with pytest.raises(AnnotationError, match=r'list_patition_label.txt:2: byte 0xe9 at column 10 is not UTF-8'):
+        RAFDB(data_root=rafdb_root, split='train')
+
+
+def test_affectnet_bom_and_repeated_images(affectnet_root):
+    path = osp.join(affectnet_root, 'training.csv')
+    text = open(path).read()
+    open(path, 'w', encoding='utf-8-sig').write(text)  # the header's first column keeps its name
+    assert list(AffectNet(data_root=affectnet_root).get_gt_labels()) == [0, 7, 6]
+    open(path, 'w').write(text + '1/a.jpg,10,20,100,120,"",3,0,0\n')
+    with pytest.raises(AnnotationError, match=r"training.csv:7: '1/a.jpg' is listed twice \(first at line 2\) "
+                                              'with another label'):
+        AffectNet(data_root=affectnet_root)
+    open(path, 'wb').write(text.encode() + b'3/\xff.jpg,1,1,1,1,"",1,0,0\n')
+    with pytest.raises(AnnotationError, match=r'training.csv:7: byte 0xff'):
+        AffectNet(data_root=affectnet_root)
+
+
+def test_ferplus_bom_repeated_images_and_unknown_usage(ferplus_root):
+    path = osp.join(ferplus_root, 'fer2013new.csv')
+    text = open(path).read()
+    open(path, 'w', encoding='utf-8-sig').write(text)
+    assert list(FERPlus(data_root=ferplus_root).get_gt_labels()) == [0, 1]
+    lines = text.split('\n')
+    open(path, 'w').write('\n'.join(lines[:6] + ['PublicTest,fer0000001.png,0,0,6,0,0,0,4,0,0,0']) + '\n')
+    with pytest.raises(AnnotationError, match=r"fer2013new.csv:7: 'fer0000001.png' is listed twice"):
+        FERPlus(data_root=ferplus_root, split='val')
+    open(path, 'w').write('\n'.join(lines[:6] + ['Validation,fer0000005.png,0,0,6,0,0,0,4,0,0,0']) + '\n')
+    with pytest.raises(AnnotationError, match=r"fer2013new.csv:7: usage 'Validation' names no split"):
+        FERPlus(data_root=ferplus_root)
+
+
+def test_ignore_empty_in_training_counts_and_logs_each_skip(rafdb_root, monkeypatch):
+    logged = []
+    monkeypatch.setattr('mmfer.datasets.base.print_log', lambda msg, *a, **k: logged.append(msg))
+    bad = osp.join(rafdb_root, 'Image', 'aligned', 'train_00002_aligned.jpg')
+    open(bad, 'wb').write(b'not a jpeg')
+    ds = RAFDB(data_root=rafdb_root, split='train', pipeline=[dict(type='LoadFaceImage', ignore_empty=True),
+                                                               dict(type='mmpretrain.PackInputs')])
+    assert ds.num_skipped == 0
+    item = ds[1]  # mmengine fetches another sample in its place
+    assert int(item['data_samples'].gt_label) in (4, 3)
+    assert ds.num_skipped >= 1
+    for _ in range(5):
+        ds[1]
+    assert ds.num_skipped >= 6
+    assert len(logged) == ds.num_skipped and logged[0] == f'RAFDB: skipping {bad}: unreadable image (ignore_empty=True)'

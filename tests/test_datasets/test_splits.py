@@ -58,12 +58,54 @@ def test_split_file_errors(synthfer_root, tmp_path):
         SynthFER(data_root=synthfer_root, split_file=str(tmp_path / 'nope.json'))
     bad = tmp_path / 'bad.json'
     bad.write_text('{"labeled": ["x"]}')
-    with pytest.raises(ValueError, match='not an mmfer split file'):
+    with pytest.raises(ValueError, match='bad.json: not an mmfer split file'):
         SynthFER(data_root=synthfer_root, split_file=str(bad))
+    listed = tmp_path / 'list.json'
+    listed.write_text('["train_00001.jpg"]')
+    with pytest.raises(ValueError, match=r'list.json: not an mmfer split file \(a JSON list'):
+        SynthFER(data_root=synthfer_root, split_file=str(listed))
+    empty = tmp_path / 'empty.json'
+    empty.write_text(json.dumps(dict(format='mmfer-split-v1', labeled=[])))
+    with pytest.raises(ValueError, match="empty.json: the 'labeled' list is empty"):
+        SynthFER(data_root=synthfer_root, split_file=str(empty))
     other = tmp_path / 'other.json'
     save_split(make_split(['elsewhere.jpg'], [0], ['a'], 1.0, 0, source={}), str(other))
-    with pytest.raises(ValueError, match='not in'):
+    with pytest.raises(ValueError, match=r"other.json: the split was drawn for other data .*its classes are \['a'\]"):
         SynthFER(data_root=synthfer_root, split_file=str(other))
+
+
+def _split_of(ids, labels, tmp_path, name, **source):
+    path = str(tmp_path / name)
+    save_split(make_split(ids, labels, SynthFER.METAINFO['classes'], 0.25, 0, source=source), path)
+    return path
+
+
+def test_split_drawn_for_other_data_is_an_error(synthfer_root, tmp_path):
+    full = SynthFER(data_root=synthfer_root, split='train')
+    ids = [full.get_data_info(i)['sample_id'] for i in range(len(full))]
+    labels = full.get_gt_labels()
+    # another size: drawn from the first 120 of the 140 faces
+    path = _split_of(ids[:120], labels[:120], tmp_path, 'size.json')
+    with pytest.raises(ValueError, match='size.json: .*drawn from 120 samples, the data holds 140'):
+        SynthFER(data_root=synthfer_root, split_file=path)
+    # another seed of the data: the same file names, other labels
+    shuffled = np.random.default_rng(1).permutation(labels)
+    path = _split_of(ids, shuffled, tmp_path, 'seed.json')
+    with pytest.raises(ValueError, match='seed.json: .*(class counts|labels differ)'):
+        SynthFER(data_root=synthfer_root, split_file=path)
+    swapped = labels.copy()
+    a, b = np.flatnonzero(labels == 0)[0], np.flatnonzero(labels == 1)[0]
+    swapped[[a, b]] = swapped[[b, a]]  # same class counts, two labels exchanged
+    path = _split_of(ids, swapped, tmp_path, 'swap.json')
+    with pytest.raises(ValueError, match='swap.json: .*the sample ids or labels differ'):
+        SynthFER(data_root=synthfer_root, split_file=path)
+    # another source dataset type
+    path = _split_of(ids, labels, tmp_path, 'type.json', type='RAFDB')
+    with pytest.raises(ValueError, match='type.json: .*drawn from a RAFDB'):
+        SynthFER(data_root=synthfer_root, split_file=path)
+    # the right data passes, also with the source's scope prefix
+    path = _split_of(ids, labels, tmp_path, 'ok.json', type='mmfer.SynthFER')
+    assert len(SynthFER(data_root=synthfer_root, split_file=path)) == len(load_split(path)['labeled'])
 
 
 def test_make_split_tool_draws_once(synthfer_root, split_file, tmp_path, run_tool):

@@ -118,3 +118,58 @@ def test_hidden_truth_labels_follow_the_list(synthfer_root):
     assert [ds.get_data_info(i)['gt_label'] for i in range(2)] == [int(rows[5][2]), int(rows[0][2])]
     with pytest.raises(ValueError, match='no hidden label'):
         UnlabeledFaces(data_root=pool, hidden_truth='hidden_truth.csv', data_prefix='images')  # folder paths differ
+
+
+def test_symlink_loops_and_unreadable_folders_are_skipped_and_counted(pool_dir):
+    os.symlink('..', osp.join(pool_dir, 'n0001', 'loop'))  # n0001/loop -> the pool root
+    os.symlink(osp.join(pool_dir, 'n0002'), osp.join(pool_dir, 'again'))  # a second way into n0002
+    os.makedirs(osp.join(pool_dir, 'locked'))
+    cv2.imwrite(osp.join(pool_dir, 'locked', 'x.jpg'), np.zeros((4, 4, 3), np.uint8))
+    os.chmod(osp.join(pool_dir, 'locked'), 0)
+    try:
+        ds = UnlabeledFaces(data_root=pool_dir)
+        readable = os.access(osp.join(pool_dir, 'locked'), os.R_OK)  # root reads any folder
+        assert len(ds) == 6 + readable  # each image once
+        assert ds.num_skipped_dirs == 3 - readable  # the loop, the second link, the locked folder
+    finally:
+        os.chmod(osp.join(pool_dir, 'locked'), 0o755)
+
+
+def test_recordio_index_with_repeated_lines_reads_each_record_once(tmp_path):
+    rec, idx = str(tmp_path / 'train.rec'), str(tmp_path / 'train.idx')
+    write_recordio(rec, idx, [_encode(v) for v in (20, 120, 220)])
+    lines = open(idx).read().split('\n')
+    open(idx, 'w').write('\n'.join(lines[:4] + lines[1:4]) + '\n')  # every image line twice
+    assert len(UnlabeledFaces(ann_file=rec)) == 3
+    k, off = lines[2].split('\t')
+    open(idx, 'w').write('\n'.join(lines[:4] + [f'{k}\t{int(off) + 4}']) + '\n')
+    with pytest.raises(ValueError, match=rf'train.idx:5: key {k} is listed with two offsets \(first at line 3\)'):
+        UnlabeledFaces(ann_file=rec)
+
+
+def test_recordio_errors_name_the_file_and_offset(tmp_path):
+    rec, idx = str(tmp_path / 'train.rec'), str(tmp_path / 'train.idx')
+    write_recordio(rec, idx, [_encode(1)])
+    data = open(rec, 'rb').read()
+    open(rec, 'wb').write(b'\x00\x00\x00\x00' + data[4:])  # bad magic of the header record
+    with pytest.raises(ValueError, match=r'train.rec at offset 0: bad RecordIO magic 0x00000000'):
+        UnlabeledFaces(ann_file=rec)
+    open(rec, 'wb').write(data[:12])  # the header record cut short
+    with pytest.raises(ValueError, match=r'train.rec at offset 0: record is truncated \(4 of'):
+        UnlabeledFaces(ann_file=rec)
+    open(idx, 'w').write('0\tx\n')
+    with pytest.raises(ValueError, match='train.idx: not a RecordIO index'):
+        UnlabeledFaces(ann_file=rec)
+
+
+def test_pool_list_and_hidden_truth_with_a_bom(synthfer_root, tmp_path):
+    pool = osp.join(synthfer_root, 'pool')
+    names = open(osp.join(pool, 'list.txt')).read().split()[:3]
+    truth = open(osp.join(pool, 'hidden_truth.csv')).read().split('\n')
+    (tmp_path / 'list.txt').write_text('\n'.join(names) + '\n', encoding='utf-8-sig')
+    (tmp_path / 'truth.csv').write_text('\n'.join(truth) + '\n', encoding='utf-8-sig')
+    ds = UnlabeledFaces(ann_file=str(tmp_path / 'list.txt'), data_prefix=pool, hidden_truth=str(tmp_path / 'truth.csv'))
+    assert len(ds) == 3 and ds.get_data_info(0)['img_path'] == osp.join(pool, names[0])
+    (tmp_path / 'truth.csv').write_text('name,class\n' + '\n'.join(truth[1:]))
+    with pytest.raises(ValueError, match=r"truth.csv:1: expected a 'filename,label' header"):
+        UnlabeledFaces(ann_file=str(tmp_path / 'list.txt'), data_prefix=pool, hidden_truth=str(tmp_path / 'truth.csv'))

@@ -39,9 +39,7 @@ def main():
     ds_cfg = cfg.train_dataloader.dataset.copy()
     ds_cfg.update(split_file=None, pipeline=[])
     dataset = DATASETS.build(ds_cfg)
-    split = split_dataset(dataset, args.ratio, args.seed,
-                          source=dict(type=ds_cfg['type'], data_root=ds_cfg.get('data_root', ''),
-                                      ann_file=dataset.ann_file))
+    split = split_dataset(dataset, args.ratio, args.seed)
     save_split(split, args.out)
     print(f'{args.out}: {len(split["labeled"])} of {split["num_samples"]} labeled '
           f'({args.ratio:.0%}, seed {args.seed}): {split["labeled_counts"]}')
