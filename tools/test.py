@@ -4,7 +4,9 @@
     bash tools/dist_test.sh CONFIG CHECKPOINT NUM_PROCS [args...]
 
 The metrics are mmpretrain's: top-1 accuracy, mean class accuracy (macro recall) and
-the confusion matrix, which is also drawn to ``<work_dir>/confusion_matrix.png``.
+the confusion matrix, which is also drawn to ``<work_dir>/confusion_matrix.png``. The checkpoint
+is loaded strictly: one whose weights do not fit the config's model (another class count or
+architecture) is an error naming it and its first mismatched keys.
 """
 import argparse
 import os
@@ -17,7 +19,7 @@ from mmengine.runner import Runner
 
 from mmfer.compat import close_distributed, init_cpu_distributed
 from mmfer.registry import RUNNERS
-from mmfer.utils import register_all_modules
+from mmfer.utils import load_strict, merge_cfg_options, register_all_modules
 
 
 def parse_args():
@@ -38,20 +40,20 @@ def parse_args():
 
 def main():
     args = parse_args()
-    cfg = Config.fromfile(args.config)
-    if args.cfg_options is not None:
-        cfg.merge_from_dict(args.cfg_options)
+    cfg = merge_cfg_options(Config.fromfile(args.config), args.cfg_options)
     cfg.launcher = args.launcher
     if args.work_dir is not None:
         cfg.work_dir = args.work_dir
     elif cfg.get('work_dir', None) is None:
         cfg.work_dir = osp.join('./work_dirs', osp.splitext(osp.basename(args.config))[0])
-    cfg.load_from = args.checkpoint
+    cfg.load_from = None  # mmengine's load_from is not strict; loaded below
     if cfg.test_dataloader.get('num_workers', 0) == 0:
         cfg.test_dataloader['persistent_workers'] = False
     init_cpu_distributed(args.launcher, cfg)
     register_all_modules(init_default_scope=False)
     runner = RUNNERS.build(cfg) if 'runner_type' in cfg else Runner.from_cfg(cfg)
+    load_strict(runner.model, args.checkpoint)
+    runner.logger.info(f'loaded every weight of the model from {args.checkpoint}')
     if args.out and args.out_item == 'pred':
         runner.test_evaluator.metrics.append(DumpResults(out_file_path=args.out))
     metrics = runner.test()

@@ -12,7 +12,7 @@ from mmengine.runner import Runner
 
 from mmfer.compat import close_distributed, init_cpu_distributed
 from mmfer.registry import RUNNERS
-from mmfer.utils import register_all_modules
+from mmfer.utils import find_resume_checkpoint, merge_cfg_options, read_checkpoint, register_all_modules
 
 
 def parse_args():
@@ -20,7 +20,8 @@ def parse_args():
     parser.add_argument('config', help='train config file path')
     parser.add_argument('--work-dir', help='the dir to save logs and models')
     parser.add_argument('--resume', nargs='?', type=str, const='auto',
-                        help='resume from this checkpoint, or from the latest in the work dir when no path is given')
+                        help='resume from this checkpoint, or from the newest readable one in the work dir when no '
+                        'path is given (a fresh start when it holds none)')
     parser.add_argument('--amp', action='store_true', help='enable automatic mixed precision training')
     parser.add_argument('--no-validate', action='store_true', help='skip validation during training')
     parser.add_argument('--auto-scale-lr', action='store_true', help='scale lr with the total batch size')
@@ -37,9 +38,9 @@ def parse_args():
 
 
 def merge_args(cfg, args):
-    """Fold command-line options into the config, as mmpretrain's tool does."""
-    if args.cfg_options is not None:
-        cfg.merge_from_dict(args.cfg_options)
+    """Fold command-line options into the config, as mmpretrain's tool does; an unknown
+    ``--cfg-options`` key or an unreadable ``--resume`` checkpoint is an error."""
+    merge_cfg_options(cfg, args.cfg_options)
     if args.no_validate:
         cfg.val_cfg = cfg.val_dataloader = cfg.val_evaluator = None
     if args.work_dir is not None:
@@ -50,8 +51,10 @@ def merge_args(cfg, args):
         cfg.optim_wrapper.type = 'AmpOptimWrapper'
         cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
     if args.resume == 'auto':
-        cfg.resume, cfg.load_from = True, None
+        # None: nothing to resume from in the work dir, and mmengine starts afresh
+        cfg.resume, cfg.load_from = True, find_resume_checkpoint(cfg.work_dir) if osp.isdir(cfg.work_dir) else None
     elif args.resume is not None:
+        read_checkpoint(args.resume)
         cfg.resume, cfg.load_from = True, args.resume
     if args.auto_scale_lr:
         cfg.auto_scale_lr.enable = True

@@ -10,10 +10,10 @@ from mmcv.image import imread
 from mmengine.config import Config
 from mmengine.dataset import Compose
 from mmengine.registry import DefaultScope
-from mmengine.runner import load_checkpoint
 from mmpretrain.apis import ImageClassificationInferencer
 
 from mmfer.registry import DATASETS, MODELS, TASK_UTILS, TRANSFORMS
+from mmfer.utils.checkpoint import load_strict
 
 _LOADERS = ('LoadImageFromFile', 'LoadFaceImage')
 
@@ -30,7 +30,8 @@ def build_classifier(config: Union[str, Config], checkpoint: Optional[str] = Non
 
     The model carries ``_config`` and ``_dataset_meta`` (the classes, from the checkpoint's meta or
     the test dataset's ``METAINFO``), as mmpretrain's ``get_model`` leaves them, so mmpretrain's
-    inferencers accept it.
+    inferencers accept it. The checkpoint is loaded strictly (:func:`~mmfer.utils.load_strict`): weights
+    that do not fit the config's model are an error naming the file, never random layers.
     """
     cfg = Config.fromfile(config) if isinstance(config, (str, Path)) else copy.deepcopy(config)
     cfg.model.setdefault('data_preprocessor', cfg.get('data_preprocessor', None))
@@ -38,7 +39,7 @@ def build_classifier(config: Union[str, Config], checkpoint: Optional[str] = Non
         model = MODELS.build(cfg.model)
         meta = {}
         if checkpoint:
-            meta = load_checkpoint(model, checkpoint, map_location='cpu').get('meta', {}).get('dataset_meta', {})
+            meta = (load_strict(model, checkpoint).get('meta') or {}).get('dataset_meta', {})
         if not meta and 'test_dataloader' in cfg:
             meta = dict(getattr(DATASETS.get(cfg.test_dataloader.dataset.type), 'METAINFO', {}))
     model._config, model._dataset_meta, model._metainfo = cfg, meta, None

@@ -139,4 +139,3 @@ class FERDataset(SkipCounter, BaseDataset):
 def face_box(x1: float, y1: float, x2: float, y2: float) -> np.ndarray:
     """A face box in the ``gt_bboxes`` layout mmcv's transforms update."""
     return np.array([[x1, y1, x2, y2]], dtype=np.float32)
-

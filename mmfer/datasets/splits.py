@@ -134,4 +134,3 @@ def check_split(split: Dict, path: str, dataset_type: str, ann_file: str, classe
     if missing:
         raise ValueError(f'{path}: {len(missing)} labeled samples are not in {ann_file} (e.g. '
                          f'{sorted(missing)[:3]}); was the split drawn for another dataset or subset?')
-

@@ -192,3 +192,69 @@ def test_rafdb_stage2_pipeline_detects_and_resizes_the_box(canvas, tmp_path):
     blank = tmp_path / 'blank.png'
     cv2.imwrite(str(blank), np.full((100, 100, 3), 90, np.uint8))
     assert 'gt_bboxes' not in pipeline(dict(img_path=str(blank), gt_label=0))['data_samples']
+
+
+@pytest.fixture(scope='module')
+def foreign_checkpoints(classifier, tmp_path_factory):
+    """Checkpoints the tiny config's model cannot take: an 8-class head, and another architecture."""
+    from mmfer.apis import build_classifier
+    out = tmp_path_factory.mktemp('foreign')
+    cfg = Config.fromfile(classifier[0])
+    cfg.model.head.num_classes = 8
+    torch.save({'state_dict': build_classifier(cfg).state_dict()}, str(out / 'eight.pth'))
+    cfg = Config.fromfile(classifier[0])
+    cfg.model.backbone.depth = 34
+    torch.save({'state_dict': build_classifier(cfg).state_dict()}, str(out / 'deeper.pth'))
+    return str(out / 'eight.pth'), str(out / 'deeper.pth')
+
+
+def test_inference_and_export_refuse_a_checkpoint_of_another_model(classifier, foreign_checkpoints, tmp_path,
+                                                                   run_tool):
+    from mmfer.utils import CheckpointError
+    eight, deeper = foreign_checkpoints
+    with pytest.raises(CheckpointError, match=r'eight.pth does not fit the ImageClassifier of the config: 2 keys of '
+                                              r'another shape \(head.fc.bias \(checkpoint \(8,\), model \(7,\)\)'):
+        FERInferencer(classifier[0], eight, face_detector=None)
+    with pytest.raises(CheckpointError, match=r'deeper.pth does not fit .*: \d+ unexpected keys \(backbone.layer1.2'):
+        FERInferencer(classifier[0], deeper, face_detector=None)
+    cv2.imwrite(str(tmp_path / 'face.png'), np.full((48, 48, 3), 120, np.uint8))
+    with pytest.raises(CheckpointError, match='eight.pth does not fit'):
+        run_tool('demo/fer_demo.py', tmp_path / 'face.png', classifier[0], eight, '--out-dir', tmp_path / 'out')
+    with pytest.raises(CheckpointError, match='deeper.pth does not fit'):
+        run_tool('tools/deployment/pytorch2onnx.py', classifier[0], deeper, '--out', tmp_path / 'x.onnx')
+    assert not osp.exists(tmp_path / 'x.onnx') and not osp.exists(tmp_path / 'out' / 'results.json')
+
+
+def test_demo_never_overwrites_and_keeps_every_result(classifier, tmp_path, run_tool):
+    folder = tmp_path / 'in'
+    folder.mkdir()
+    face = np.full((48, 48, 3), 120, np.uint8)
+    cv2.imwrite(str(folder / 'a.jpg'), face)
+    cv2.imwrite(str(folder / 'a.png'), face + 10)
+    cv2.imwrite(str(folder / 'b.png'), face + 20)
+    (folder / 'broken.jpg').write_bytes(b'not an image')
+    (folder / 'x.jpg').mkdir()  # a folder is not an image
+    before = (folder / 'b.png').read_bytes()
+    run = lambda src, out, *a: run_tool('demo/fer_demo.py', src, *classifier, '--out-dir', out,  # noqa: E731
+                                        '--detector', 'none', *a)
+    code, log = run(folder, folder)
+    assert code == 1 and f'--out-dir {folder} is the input folder' in log
+    code, log = run(folder / 'b.png', folder)
+    assert code == 1 and f'{folder}/b.png is an input; writing it would destroy it' in log
+    assert (folder / 'b.png').read_bytes() == before
+    code, log = run(folder, tmp_path / 'out')
+    assert code == 1 and '1 of 4 images could not be read' in log and 'broken.jpg' in log
+    results = json.load(open(tmp_path / 'out' / 'results.json'))
+    assert [osp.basename(r['img_path']) for r in results] == ['a.jpg', 'a.png', 'b.png', 'broken.jpg']
+    outputs = [r.get('output') for r in results]
+    assert [osp.basename(o) for o in outputs[:3]] == ['a.jpg.png', 'a.png.png', 'b.png'] and outputs[3] is None
+    assert all(osp.isfile(o) for o in outputs[:3]) and 'cannot read the image' in results[3]['error']
+    assert [len(r['faces']) for r in results[:3]] == [1, 1, 1]
+
+
+def test_demo_on_a_file_that_is_no_video(classifier, tmp_path, run_tool):
+    fake = tmp_path / 'clip.mp4'
+    fake.write_text('not a video')
+    code, log = run_tool('demo/fer_demo.py', fake, *classifier, '--out-dir', tmp_path / 'out', '--detector', 'none')
+    assert code == 1 and f'cannot read the video {fake}: no frames' in log
+    assert not osp.exists(tmp_path / 'out' / 'results.json')

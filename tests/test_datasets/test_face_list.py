@@ -58,8 +58,8 @@ def test_soft_target_needs_probabilities(tmp_path):
                                              ('a.png\t3', 2, 'unknown class id 3'), ('a.png\t1\t0.9', 2, 'expected'),
                                              ('a.png\t1\t0.9\t0.8\t0.5,0.5', 2, 'expected'),
                                              ('a.png\t-1', 2, 'unknown class id -1'),
-                                             ('ok.png\t1', 2, r"'ok.png' is listed twice \(first at line 1\) with "
-                                                            r'another label \(0 there, 1 here\)')])
+                                             ('ok.png\t1', 2, r"'ok.png' is listed twice \(first at line 1\) "
+                                              r'with another label \(0 there, 1 here\)')])
 def test_bad_lines_name_file_and_line(tmp_path, line, lineno, why):
     (tmp_path / 'list.txt').write_text(f'ok.png\t0\n{line}\n')
     with pytest.raises(AnnotationError, match=rf'list.txt:{lineno}: .*{why}'):

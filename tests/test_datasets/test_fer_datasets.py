@@ -209,8 +209,8 @@ def test_ignore_empty_in_training_counts_and_logs_each_skip(rafdb_root, monkeypa
     monkeypatch.setattr('mmfer.datasets.base.print_log', lambda msg, *a, **k: logged.append(msg))
     bad = osp.join(rafdb_root, 'Image', 'aligned', 'train_00002_aligned.jpg')
     open(bad, 'wb').write(b'not a jpeg')
-    ds = RAFDB(data_root=rafdb_root, split='train', pipeline=[dict(type='LoadFaceImage', ignore_empty=True),
-                                                               dict(type='mmpretrain.PackInputs')])
+    pipeline = [dict(type='LoadFaceImage', ignore_empty=True), dict(type='mmpretrain.PackInputs')]
+    ds = RAFDB(data_root=rafdb_root, split='train', pipeline=pipeline)
     assert ds.num_skipped == 0
     item = ds[1]  # mmengine fetches another sample in its place
     assert int(item['data_samples'].gt_label) in (4, 3)

@@ -149,3 +149,67 @@ def test_method_a_stage3_runs_and_resumes(synthfer_root, split_file, tmp_path, r
         torch.testing.assert_close(a[k], b[k], rtol=1e-5, atol=1e-6, msg=k)
     steps = lambda c: [int(s['step']) for s in c['optimizer']['state'].values()]  # noqa: E731
     assert steps(straight) == steps(resumed) and set(steps(resumed)) == {4}
+
+
+TINY_RESNET = ['model.backbone.base_channels=8', 'model.backbone.stem_channels=8', 'model.head.in_channels=64',
+               'train_dataloader.dataset.pipeline.1.scale=32', 'val_dataloader.dataset.pipeline.1.scale=(32,32)',
+               'test_dataloader.dataset.pipeline.1.scale=(32,32)']
+
+
+def _tiny_resnet(root):
+    return TINY_RESNET + [f'{k}_dataloader.{f}' for k in ('train', 'val', 'test')
+                          for f in (f'dataset.data_root={root}', 'num_workers=0')]
+
+
+def test_test_tool_refuses_a_checkpoint_of_another_model(synthfer_root, tmp_path, run_tool):
+    """tools/test.py loads strictly: a checkpoint of another class count or architecture is an error naming it,
+    and no metrics are written."""
+    from mmengine.config import Config
+
+    from mmfer.registry import MODELS
+    from mmfer.utils import CheckpointError
+    cfg_path = osp.join(REPO, 'configs', 'supervised', 'resnet18_1xb64_synthfer.py')
+    cfg = Config.fromfile(cfg_path)
+    cfg.merge_from_dict({k: eval(v) for k, v in (o.split('=') for o in TINY_RESNET[:3])})
+    cfg.model.head.num_classes = 8
+    torch.save({'state_dict': MODELS.build(cfg.model).state_dict()}, str(tmp_path / 'eight.pth'))
+    vit = Config.fromfile(osp.join(REPO, 'configs', 'supervised', 'vit-small-p8_1xb64_synthfer.py'))
+    vit.model.backbone.update(arch=dict(num_layers=1, embed_dims=48, feedforward_channels=96, num_heads=2),
+                              img_size=32)
+    vit.model.head.in_channels = 48
+    torch.save({'state_dict': MODELS.build(vit.model).state_dict()}, str(tmp_path / 'vit.pth'))
+    out = tmp_path / 'metrics.json'
+    args = ['--work-dir', tmp_path, '--out', out, '--cfg-options', *_tiny_resnet(synthfer_root)]
+    with pytest.raises(CheckpointError, match=r'eight.pth does not fit .*head.fc.bias \(checkpoint \(8,\), model '
+                                              r'\(7,\)\)'):
+        run_tool('tools/test.py', cfg_path, tmp_path / 'eight.pth', *args)
+    with pytest.raises(CheckpointError, match=r'vit.pth does not fit .*\d+ missing keys \(backbone.bn1.bias'):
+        run_tool('tools/test.py', cfg_path, tmp_path / 'vit.pth', *args)
+    assert not out.exists()
+
+
+def test_unknown_top_level_cfg_options_are_errors(synthfer_root, tmp_path, run_tool):
+    cfg_path = osp.join(REPO, 'configs', 'supervised', 'resnet18_1xb64_synthfer.py')
+    for tool, extra in (('tools/test.py', [tmp_path / 'none.pth']), ('tools/train.py', [])):
+        with pytest.raises(ValueError, match=r'--cfg-options sets keys the config does not have: test_dataloder '
+                                             r'\(did you mean test_dataloader'):
+            run_tool(tool, cfg_path, *extra, '--work-dir', tmp_path, '--cfg-options',
+                     'test_dataloder.dataset.data_root=elsewhere')
+
+
+def test_resume_falls_back_to_the_newest_readable_checkpoint(synthfer_root, tmp_path, run_tool):
+    """A run killed while saving leaves a truncated last checkpoint: --resume takes the one before and says so;
+    --resume naming the truncated file is an error naming it."""
+    from mmfer.utils import CheckpointError
+    cfg_path = osp.join(REPO, 'configs', 'supervised', 'resnet18_1xb64_synthfer.py')
+    opts = ['--work-dir', tmp_path, '--cfg-options', *_tiny_resnet(synthfer_root), 'train_cfg.val_interval=10',
+            'default_hooks.checkpoint.interval=1', 'default_hooks.checkpoint.max_keep_ckpts=3']
+    _ok(run_tool('tools/train.py', cfg_path, *opts, 'train_cfg.max_epochs=2'))
+    last = tmp_path / 'epoch_2.pth'
+    last.write_bytes(last.read_bytes()[:1000])
+    with pytest.raises(CheckpointError, match=rf'{last}: unreadable checkpoint'):
+        run_tool('tools/train.py', cfg_path, '--resume', last, *opts, 'train_cfg.max_epochs=3')
+    log = _ok(run_tool('tools/train.py', cfg_path, '--resume', *opts, 'train_cfg.max_epochs=3'))
+    assert f'resuming from {tmp_path}/epoch_1.pth, the newest readable checkpoint; skipped: {last}' in log
+    assert 'resumed epoch: 1, iter: 3' in log
+    assert torch.load(str(tmp_path / 'epoch_3.pth'), map_location='cpu', weights_only=False)['meta']['epoch'] == 3

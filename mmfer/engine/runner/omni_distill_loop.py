@@ -11,11 +11,12 @@ import numpy as np
 import torch
 from mmengine.dataset import pseudo_collate
 from mmengine.dist import barrier, get_dist_info, is_main_process
-from mmengine.runner import BaseLoop, Runner, load_checkpoint
+from mmengine.runner import BaseLoop, Runner
 
 from mmfer.engine.mining import ReliableSampleMiner, class_prototypes, select_mined, write_atomic
 from mmfer.models.distillers import RealFaces
 from mmfer.registry import DATASETS, LOOPS, MODELS, TASK_UTILS
+from mmfer.utils.checkpoint import load_strict
 
 DISTILLED_FILE = 'distilled.txt'
 
@@ -264,12 +265,12 @@ class OmniDistillLoop(BaseLoop):
 
 def build_primitive(cfg, checkpoint: str, device='cpu'):
     """The config's classifier (with its data preprocessor, as mmengine's Runner builds it) in eval mode,
-    weights from ``checkpoint``."""
+    every weight from ``checkpoint`` (loaded strictly: a checkpoint of another model is an error)."""
     model_cfg = copy.deepcopy(cfg.model)
     if cfg.get('data_preprocessor') is not None:
         model_cfg.setdefault('data_preprocessor', copy.deepcopy(cfg.data_preprocessor))
     model = MODELS.build(model_cfg)
-    load_checkpoint(model, checkpoint, map_location='cpu', logger='silent')
+    load_strict(model, checkpoint)
     return model.to(device).eval()
 
 
