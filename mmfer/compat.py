@@ -31,8 +31,8 @@ def _numpy_checkpoint_types() -> list:
     types = [np.ndarray, np.dtype]
     multiarray = getattr(np, '_core', None) or np.core
     types += [multiarray.multiarray._reconstruct, multiarray.multiarray.scalar]
-    types += [type(np.dtype(t)) for t in (np.float64, np.float32, np.float16, np.int64, np.int32, np.int16,
-                                           np.int8, np.uint8, np.bool_)]
+    scalars = (np.float64, np.float32, np.float16, np.int64, np.int32, np.int16, np.int8, np.uint8, np.bool_)
+    types += [type(np.dtype(t)) for t in scalars]
     return types
 
 

@@ -6,7 +6,7 @@ import cv2
 import numpy as np
 import pytest
 
-from mmfer.datasets import AffectNet, AnnotationError, FERPlus, RAFDB
+from mmfer.datasets import RAFDB, AffectNet, AnnotationError, FERPlus
 from mmfer.registry import DATASETS
 
 
@@ -59,7 +59,8 @@ def test_missing_annotation_file_is_named(tmp_path):
         RAFDB(data_root=str(tmp_path))
 
 
-AFFECTNET_HEADER = 'subDirectory_filePath,face_x,face_y,face_width,face_height,facial_landmarks,expression,valence,arousal'
+AFFECTNET_HEADER = ('subDirectory_filePath,face_x,face_y,face_width,face_height,facial_landmarks,expression,'
+                    'valence,arousal')
 
 
 @pytest.fixture

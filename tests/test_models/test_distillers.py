@@ -3,8 +3,7 @@ import numpy as np
 import pytest
 import torch
 
-from mmfer.models.distillers import (DistributionMatching, RealFaces, gradient_distance,
-                                     siamese_augment)
+from mmfer.models.distillers import DistributionMatching, RealFaces, gradient_distance, siamese_augment
 from mmfer.registry import TASK_UTILS
 
 

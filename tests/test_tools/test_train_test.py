@@ -112,7 +112,8 @@ def test_method_a_stage3_two_processes(synthfer_root, split_file, tmp_path, run_
 
     # tools/dist_test.sh on 2 processes counts every test image once and agrees with one process
     test_opts = ['--cfg-options', 'model.classifier.backbone.img_size=32',
-                 f'test_dataloader.dataset.data_root={synthfer_root}', 'test_dataloader.dataset.pipeline.1.scale=(32,32)']
+                 f'test_dataloader.dataset.data_root={synthfer_root}',
+                 'test_dataloader.dataset.pipeline.1.scale=(32,32)']
     ckpt = str(tmp_path / 'wd' / 'iter_4.pth')
     out = subprocess.run(['bash', osp.join(REPO, 'tools', 'dist_test.sh'), STAGE3, ckpt, '2', '--work-dir',
                           str(tmp_path / 'test2'), '--out', str(tmp_path / 'two.json')] + test_opts,

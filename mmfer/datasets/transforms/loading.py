@@ -1,7 +1,6 @@
 """Image loading that survives the files a large face pool really holds."""
-from typing import Optional
-
 import re
+from typing import Optional
 
 import mmcv
 import numpy as np
