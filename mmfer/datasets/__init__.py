@@ -4,11 +4,11 @@ from .face_list import FaceList
 from .ferplus import FERPLUS_CLASSES, FERPlus
 from .rafdb import RAFDB, RAFDB_CLASSES, SynthFER
 from .splits import load_split, make_split, save_split, stratified_split
-from .transforms import FacialMixup, LoadFaceImage
+from .transforms import LoadFaceImage
 from .unlabeled import PathTable, UnlabeledFaces, skip_none_collate
 
 __all__ = [
     'AffectNet', 'AFFECTNET_CLASSES', 'AnnotationError', 'FaceList', 'FERDataset', 'FERPlus', 'FERPLUS_CLASSES',
     'RAFDB', 'RAFDB_CLASSES', 'SynthFER', 'load_split', 'make_split', 'save_split', 'stratified_split',
-    'FacialMixup', 'LoadFaceImage', 'PathTable', 'UnlabeledFaces', 'skip_none_collate'
+    'LoadFaceImage', 'PathTable', 'UnlabeledFaces', 'skip_none_collate'
 ]

@@ -2,8 +2,7 @@
 from typing import Optional, Sequence, Tuple, Union
 
 import numpy as np
-import torch
-from mmengine.hooks import Hook
+from mmdet.engine.hooks import MeanTeacherHook
 from mmengine.model import is_model_wrapper
 
 from mmfer.registry import HOOKS
@@ -20,12 +19,14 @@ def schedule_value(schedule: Schedule, it: int) -> float:
 
 
 @HOOKS.register_module()
-class SemiFERHook(Hook):
+class SemiFERHook(MeanTeacherHook):
     """Moves a :class:`~mmfer.models.SemiFERClassifier`'s teacher by EMA and sets the loss schedules.
 
-    After every ``interval`` training iterations each teacher parameter becomes
-    ``(1 - momentum) * teacher + momentum * student`` (``momentum = 1 - decay``; method A:
-    decay 0.999); floating-point buffers follow the same rule with ``update_buffers``.
+    The EMA is mmdet's :class:`~mmdet.engine.hooks.MeanTeacherHook`: after every ``interval``
+    training iterations each teacher parameter becomes ``(1 - momentum) * teacher + momentum *
+    student`` (``momentum = 1 - decay``; method A: decay 0.999), with the floating-point buffers
+    (BatchNorm statistics) too when ``update_buffers``; at iteration 0 the teacher is set to the
+    student (not on resume).
     Before each iteration it sets the model's ``threshold`` and ``unsup_weight`` from
     their schedules (a constant, or ``[(iter, value), ...]``, linear in between), so
     warm-ups or ramps need no model code. The teacher is the live module the model
@@ -50,15 +51,13 @@ class SemiFERHook(Hook):
     def __init__(self, momentum: float = 1e-3, interval: int = 1, threshold: Optional[Schedule] = None,
                  unsup_weight: Optional[Schedule] = None, update_buffers: bool = True,
                  mix_weight: Optional[Schedule] = None, real_scale: Optional[Schedule] = None) -> None:
-        if not 0 < momentum <= 1:
-            raise ValueError(f'momentum must be in (0, 1], got {momentum}')
+        if not 0 < momentum < 1:
+            raise ValueError(f'momentum must be in (0, 1), got {momentum}')
         if interval < 1:
             raise ValueError(f'interval must be >= 1, got {interval}')
-        self.momentum = momentum
-        self.interval = interval
+        super().__init__(momentum=momentum, interval=interval, skip_buffer=not update_buffers)
         self.threshold = threshold
         self.unsup_weight = unsup_weight
-        self.update_buffers = update_buffers
         self.mix_weight = mix_weight
         self.real_scale = real_scale
 
@@ -72,6 +71,8 @@ class SemiFERHook(Hook):
 
     def before_train(self, runner) -> None:
         model = self._model(runner)
+        if hasattr(model, 'teacher'):
+            super().before_train(runner)
         mixup = getattr(model, 'student', model)
         if (self.mix_weight is not None or self.real_scale is not None) and not hasattr(mixup, 'facial_mixup'):
             raise TypeError(f'mix_weight / real_scale schedules need a FacialMixupClassifier, got '
@@ -90,18 +91,5 @@ class SemiFERHook(Hook):
             mixup.real_scale = schedule_value(self.real_scale, runner.iter)
 
     def after_train_iter(self, runner, batch_idx: int, data_batch=None, outputs=None) -> None:
-        model = self._model(runner)
-        if hasattr(model, 'teacher') and (runner.iter + 1) % self.interval == 0:
-            self.momentum_update(model, self.momentum)
-
-    @torch.no_grad()
-    def momentum_update(self, model, momentum: float) -> None:
-        """``teacher = (1 - momentum) * teacher + momentum * student``."""
-        for t, s in zip(model.teacher.parameters(), model.student.parameters()):
-            t.mul_(1 - momentum).add_(s.detach(), alpha=momentum)
-        if self.update_buffers:
-            for t, s in zip(model.teacher.buffers(), model.student.buffers()):
-                if t.dtype.is_floating_point:
-                    t.mul_(1 - momentum).add_(s.detach(), alpha=momentum)
-                else:
-                    t.copy_(s)
+        if hasattr(self._model(runner), 'teacher'):
+            super().after_train_iter(runner, batch_idx, data_batch, outputs)

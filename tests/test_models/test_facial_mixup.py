@@ -3,8 +3,8 @@ import pytest
 import torch
 from mmpretrain.structures import DataSample
 
-from mmfer.datasets import FacialMixup
-from mmfer.datasets.transforms import box_iou
+from mmfer.models import FacialMixup
+from mmfer.registry import BATCH_AUGMENTS
 
 
 def samples(labels, boxes):
@@ -41,10 +41,13 @@ def test_iou_weights_from_boxes_and_default_box():
         FacialMixup(2, weighting='max')
 
 
-def test_box_iou():
-    a = torch.tensor([[0., 0., 2., 2.], [0., 0., 1., 1.]])
-    b = torch.tensor([[1., 1., 3., 3.], [2., 2., 3., 3.]])
-    torch.testing.assert_close(box_iou(a, b), torch.tensor([1 / 7, 0.]))
+def test_pair_iou_is_the_face_boxes_iou():
+    x = torch.zeros(4, 1, 8, 8)
+    boxes = [[0, 0, 2, 2], [0, 0, 1, 1], [2, 2, 3, 3], [1, 1, 3, 3]]  # pairs (0, 3) and (1, 2)
+    batch = FacialMixup(2)(x, samples([0, 1, 0, 1], boxes))
+    torch.testing.assert_close(batch.iou, torch.tensor([1 / 7, 0., 0., 1 / 7]))
+    torch.testing.assert_close(batch.real_weight, 1 - batch.iou)
+    assert type(BATCH_AUGMENTS.build(dict(type='FacialMixup', num_classes=2))) is FacialMixup
 
 
 def test_lambda_follows_beta(monkeypatch):

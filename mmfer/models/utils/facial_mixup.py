@@ -4,20 +4,12 @@ from typing import List, Optional, Sequence
 
 import numpy as np
 import torch
+from mmdet.structures.bbox import bbox_overlaps
 
-from mmfer.registry import TRANSFORMS
+from mmfer.registry import BATCH_AUGMENTS
 from mmfer.structures import DEFAULT_FACE_BOX, batch_face_boxes
 
 _WEIGHTINGS = ('one_minus_iou', 'iou', 'constant', 'none')
-
-
-def box_iou(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
-    """Row-wise IoU of two ``(N, 4)`` ``x1, y1, x2, y2`` box tensors."""
-    lt = torch.maximum(a[:, :2], b[:, :2])
-    rb = torch.minimum(a[:, 2:], b[:, 2:])
-    inter = (rb - lt).clamp(min=0).prod(1)
-    area = lambda t: (t[:, 2:] - t[:, :2]).clamp(min=0).prod(1)  # noqa: E731
-    return inter / (area(a) + area(b) - inter).clamp(min=1e-6)
 
 
 @dataclass
@@ -42,7 +34,7 @@ class MixedBatch:
     lam: float
 
 
-@TRANSFORMS.register_module()
+@BATCH_AUGMENTS.register_module()
 class FacialMixup:
     """Batch Mixup of face pairs with face-overlap weights (method A, stage II).
 
@@ -104,7 +96,7 @@ class FacialMixup:
         labels = torch.cat([s.gt_label for s in data_samples]).to(inputs.device)
         real_target = self.one_hot(labels)
         boxes = batch_face_boxes(data_samples, inputs.shape[2], inputs.shape[3], self.default_box, inputs.device)
-        iou = box_iou(boxes, boxes[pair])
+        iou = bbox_overlaps(boxes, boxes[pair], is_aligned=True)
         weight = {'one_minus_iou': 1 - iou, 'iou': iou, 'constant': torch.full_like(iou, self.real_weight),
                   'none': torch.zeros_like(iou)}[self.weighting]
         return MixedBatch(

@@ -1,0 +1,3 @@
+from .facial_mixup import FacialMixup, MixedBatch
+
+__all__ = ['FacialMixup', 'MixedBatch']
