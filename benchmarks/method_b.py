@@ -43,10 +43,10 @@ from mmengine.config import Config, DictAction
 from mmengine.dataset import pseudo_collate
 from mmengine.runner import Runner
 
+from mmfer.apis import build_classifier
 from mmfer.datasets import skip_none_collate
-from mmfer.engine.mining import ReliableSampleMiner, class_prototypes
-from mmfer.engine.runner.omni_distill_loop import build_primitive, eval_pipeline
-from mmfer.models.distillers.base import convnet, siamese_augment
+from mmfer.engine import build_miner, eval_pipeline
+from mmfer.models.distillers import DISTILLED_FILE, convnet, siamese_augment
 from mmfer.registry import DATASETS
 
 CONFIG = 'configs/method_b/omni-distill_resnet18-w16_quick48_synthfer-5pct.py'
@@ -70,23 +70,17 @@ def parse_args():
     return parser.parse_args()
 
 
-def build_miner(cfg, checkpoint, pool_list):
-    """The run's primitive model and miner, and the pool listed in ``pool_list``."""
-    loader = torch.utils.data.DataLoader(
-        DATASETS.build(dict(cfg.train_dataloader.dataset, pipeline=eval_pipeline(cfg))), batch_size=256,
-        collate_fn=pseudo_collate)
-    model = build_primitive(cfg, checkpoint)
-    m = cfg.train_cfg.mining
-    miner = ReliableSampleMiner(model, class_prototypes(model, loader, 7), m.threshold, m.min_similarity,
-                                m.require_agreement, m.get('flip_tta', False))
+def miner_and_pool(cfg, checkpoint, pool_list):
+    """The run's miner (mmfer's ``build_miner``) and the pool listed in ``pool_list``."""
     pool = {k: v for k, v in cfg.train_cfg.pool.items() if k != 'hidden_truth'}
-    return miner, DATASETS.build(dict(pool, ann_file=pool_list, test_mode=True, pipeline=eval_pipeline(cfg)))
+    return build_miner(cfg, checkpoint), DATASETS.build(dict(pool, ann_file=pool_list, test_mode=True,
+                                                             pipeline=eval_pipeline(cfg)))
 
 
 def mine_rss(config, checkpoint, pool_list):
     """Child process: mine ``pool_list`` and print the peak RSS in MiB."""
     cfg = Config.fromfile(config)
-    miner, pool = build_miner(cfg, checkpoint, pool_list)
+    miner, pool = miner_and_pool(cfg, checkpoint, pool_list)
     out = osp.join(osp.dirname(checkpoint), f'rss_{osp.basename(pool_list)}')
     miner.mine(pool, out, batch_size=cfg.train_cfg.mining.batch_size, resume=False)
     print('\n' + json.dumps(dict(peak_rss_mib=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)))
@@ -223,24 +217,24 @@ def main():
     with open(random_file, 'w') as f:
         f.writelines(f'{p}\t{y}\n' for p, y in chosen)
     ddir = osp.join(wd, 'distilled')
-    pre = build_primitive(cfg, osp.join(wd, 'primitive', 'primitive.pth')).data_preprocessor
+    pre = build_classifier(cfg, osp.join(wd, 'primitive', 'primitive.pth')).data_preprocessor
     test = tensors(dict(cfg.test_dataloader.dataset, pipeline=eval_pipeline(cfg)), pre)
     width, depth = cfg.train_cfg.distiller.get('width', 64), cfg.train_cfg.distiller.get('depth', 3)
     dd_acc = {name: convnet_accuracy(*tensors(face_list_cfg(cfg, ann, root_, eval_pipeline(cfg)), pre), *test,
                                      width, depth)
-              for name, ann, root_ in (('distilled', 'distilled.txt', ddir), ('random', random_file, ''))}
+              for name, ann, root_ in (('distilled', DISTILLED_FILE, ddir), ('random', random_file, ''))}
     # the same small sets under the quick ResNet and its training recipe
-    acc_distilled = train_on('distilled.txt', ddir, root, args.work_dir, 'distilled_ipc', iters=args.ipc_iters)
+    acc_distilled = train_on(DISTILLED_FILE, ddir, root, args.work_dir, 'distilled_ipc', iters=args.ipc_iters)
     acc_random = train_on(random_file, '', root, args.work_dir, 'random_ipc', iters=args.ipc_iters)
 
     # the same epochs on the distilled set and on the whole mined set
     e = args.compare_epochs
-    on_distilled = train_on('distilled.txt', ddir, root, args.work_dir, 'epochs_distilled', epochs=e)
+    on_distilled = train_on(DISTILLED_FILE, ddir, root, args.work_dir, 'epochs_distilled', epochs=e)
     on_mined = train_on(mined_file, '', root, args.work_dir, 'epochs_mined', epochs=e)
 
     # mining cost
     checkpoint = osp.join(wd, 'primitive', 'primitive.pth')
-    miner, pool = build_miner(cfg, checkpoint, osp.join(pool_root, 'list.txt'))
+    miner, pool = miner_and_pool(cfg, checkpoint, osp.join(pool_root, 'list.txt'))
     speed = throughput(miner, pool)
     list50k = osp.join(args.work_dir, 'list50k.txt')
     with open(osp.join(pool_root, 'list.txt')) as f:

@@ -24,6 +24,7 @@ import mmcv
 from mmengine.utils import ProgressBar
 
 from mmfer.apis import FERInferencer
+from mmfer.utils import atomic_open
 
 IMAGE_EXT = ('.jpg', '.jpeg', '.png', '.bmp', '.webp', '.tif', '.tiff')
 VIDEO_EXT = ('.mp4', '.avi', '.mov', '.mkv', '.webm')
@@ -82,10 +83,8 @@ def refuse_overwrites(inputs, outputs):
 
 
 def dump_atomic(obj, path):
-    tmp = f'{path}.tmp{os.getpid()}'
-    with open(tmp, 'w') as f:
+    with atomic_open(path) as f:
         json.dump(obj, f, indent=1)
-    os.replace(tmp, path)
 
 
 def run_images(inferencer, paths, out_dir, results_file):

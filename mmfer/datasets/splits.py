@@ -11,6 +11,8 @@ from typing import Dict, Optional, Sequence
 
 import numpy as np
 
+from mmfer.utils.fileio import atomic_open
+
 SPLIT_FORMAT = 'mmfer-split-v1'
 
 
@@ -77,10 +79,8 @@ def split_dataset(dataset, ratio: float, seed: int, source: Optional[Dict] = Non
 
 def save_split(split: Dict, path: str) -> None:
     os.makedirs(osp.dirname(osp.abspath(path)), exist_ok=True)
-    tmp = f'{path}.tmp{os.getpid()}'
-    with open(tmp, 'w') as f:
+    with atomic_open(path) as f:
         json.dump(split, f, indent=1)
-    os.replace(tmp, path)
 
 
 def load_split(path: str) -> Dict:

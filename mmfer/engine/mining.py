@@ -1,4 +1,5 @@
 """Method B's reliable-sample mining: streamed, sharded over ranks, resumable, written atomically."""
+import copy
 import heapq
 import json
 import math
@@ -9,23 +10,44 @@ from typing import Iterator, List, Optional, Sequence, Tuple
 
 import torch
 import torch.nn.functional as F
+from mmengine.dataset import pseudo_collate
 from mmengine.dist import get_dist_info
 from mmengine.utils import ProgressBar
 from torch.utils.data import DataLoader, Subset
 
 from mmfer.datasets import skip_none_collate
+from mmfer.registry import DATASETS, TASK_UTILS
+from mmfer.utils.fileio import atomic_open, write_atomic
 
 MINED_FILE = 'mined.txt'
+# the keys of ``train_cfg.mining`` that the loop uses (selection and data loading); the rest build the miner
+MINING_LOOP_DEFAULTS = dict(max_per_class=None, class_balance=None, rank_by='product', batch_size=256, num_workers=0,
+                            flush_every=20)
 
 
-def write_atomic(path: str, text: str) -> None:
-    """Write ``text`` to ``path`` so readers see the old file or the whole new one, never a part."""
-    tmp = f'{path}.tmp{os.getpid()}'
-    with open(tmp, 'w', encoding='utf-8') as f:
-        f.write(text)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
+def eval_pipeline(cfg) -> List[dict]:
+    """The config's validation pipeline, skipping unreadable images (``LoadFaceImage(ignore_empty=True)``)."""
+    pipeline = copy.deepcopy(cfg.val_dataloader.dataset.pipeline)
+    if pipeline and pipeline[0]['type'] in ('LoadFaceImage', 'mmfer.LoadFaceImage'):
+        pipeline[0]['ignore_empty'] = True
+    return pipeline
+
+
+def build_miner(cfg, checkpoint: str, device: str = 'cpu') -> 'ReliableSampleMiner':
+    """Method B's miner for a config: its classifier with every weight from ``checkpoint``, the class
+    prototypes of its labeled training set (read through :func:`eval_pipeline`), and the miner that
+    ``train_cfg.mining`` describes (a TASK_UTILS config, ``type='ReliableSampleMiner'`` by default; the
+    keys of :data:`MINING_LOOP_DEFAULTS` belong to the loop)."""
+    from mmfer.apis import build_classifier  # here: mmpretrain.apis, under it, is slow to import
+    mining = dict(cfg.train_cfg.get('mining') or {})
+    model = build_classifier(cfg, checkpoint, device)
+    labeled = DATASETS.build(dict(copy.deepcopy(cfg.train_dataloader.dataset), pipeline=eval_pipeline(cfg)))
+    loader = DataLoader(labeled, batch_size=mining.get('batch_size', MINING_LOOP_DEFAULTS['batch_size']),
+                        collate_fn=pseudo_collate)
+    prototypes = class_prototypes(model, loader, len(labeled.metainfo['classes']))
+    miner_cfg = {k: v for k, v in mining.items() if k not in MINING_LOOP_DEFAULTS}
+    miner_cfg.setdefault('type', 'ReliableSampleMiner')
+    return TASK_UTILS.build(miner_cfg, default_args=dict(model=model, prototypes=prototypes))
 
 
 def _features(model, inputs: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
@@ -53,6 +75,7 @@ def class_prototypes(model, loader, num_classes: int) -> torch.Tensor:
     return F.normalize(sums / counts[:, None], dim=1)
 
 
+@TASK_UTILS.register_module()
 class ReliableSampleMiner:
     """Keeps the pool faces the primitive model is sure of, and that look like their class.
 
@@ -204,8 +227,7 @@ def select_mined(out_dir: str, world: int, num_classes: int, max_per_class: Opti
         median = statistics.median(n for n in counts if n)  # classes without candidates do not count
         caps = [min(cap, max(1, math.ceil(class_balance * median))) for cap in caps]
     out = osp.join(osp.dirname(out_dir.rstrip('/')), MINED_FILE)
-    tmp = f'{out}.tmp{os.getpid()}'
-    with open(tmp, 'w', encoding='utf-8') as f:
+    with atomic_open(out) as f:
         if all(cap >= n for cap, n in zip(caps, counts)):  # no cap binds: stream, whatever the size
             kept = _read_candidates(out_dir, world)
         else:  # the best `cap` of each class, held in one bounded heap per class
@@ -219,7 +241,4 @@ def select_mined(out_dir: str, world: int, num_classes: int, max_per_class: Opti
             kept = sorted((-item[1], ) + item[2:] for heap in best for item in heap)
         for _, path, label, conf, sim, probs in kept:
             f.write(f'{path}\t{label}\t{conf:.6f}\t{sim:.6f}\t{probs}\n')
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, out)
     return out, [min(cap, n) for cap, n in zip(caps, counts)]

@@ -7,8 +7,9 @@ from mmengine.dataset import pseudo_collate
 from mmengine.registry import DefaultScope
 from mmpretrain.structures import DataSample
 
-from mmfer.engine.hooks import FacialMixupVisHook, facial_mixup_grid
+from mmfer.engine.hooks import FacialMixupVisHook
 from mmfer.registry import MODELS
+from mmfer.visualization import facial_mixup_grid
 
 MEAN, STD = [100., 110., 120.], [50., 60., 70.]
 

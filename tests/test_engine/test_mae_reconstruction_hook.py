@@ -1,8 +1,8 @@
 import torch
 from mmengine.registry import DefaultScope
 
-from mmfer.engine.hooks import mae_reconstruction_grid
 from mmfer.registry import MODELS
+from mmfer.visualization import mae_reconstruction_grid
 
 
 def test_grid_keeps_visible_patches_and_paints_predictions():

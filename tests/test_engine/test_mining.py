@@ -208,3 +208,28 @@ def test_select_mined_caps_each_class_and_keeps_the_best(tmp_path):
     assert mined.get_data_info(0)['gt_label'] == 0 and mined.get_data_info(0)['confidence'] == pytest.approx(.99)
     img4 = next(mined.get_data_info(i) for i in range(len(mined)) if mined.get_data_info(i)['img_path'] == 'img4.jpg')
     assert img4['probs'].tolist() == pytest.approx([.4, .6, 0.])  # the candidate row's, carried through
+
+
+def test_build_miner_from_the_config(synthfer_root, split_file, tmp_path):
+    """train_cfg.mining builds a registered miner (TASK_UTILS); the loop's own keys are not passed to it."""
+    from mmengine.config import Config
+
+    from mmfer.engine import build_miner
+    from mmfer.registry import TASK_UTILS
+    cfg = Config.fromfile(osp.join(osp.dirname(__file__), '..', '..', 'configs', 'method_b',
+                                   'omni-distill_resnet18-w16_quick48_synthfer-5pct.py'))
+    cfg.merge_from_dict({'model.backbone.base_channels': 8, 'model.backbone.stem_channels': 8,
+                         'model.head.in_channels': 64, 'train_dataloader.dataset.data_root': synthfer_root,
+                         'train_dataloader.dataset.split_file': split_file,
+                         'train_cfg.mining.threshold': 0.6, 'train_cfg.mining.max_per_class': 5})
+    torch.save({'state_dict': MODELS.build(cfg.model).state_dict()}, str(tmp_path / 'p.pth'))
+    miner = build_miner(cfg, str(tmp_path / 'p.pth'))
+    assert type(miner) is ReliableSampleMiner and miner.threshold == 0.6 and miner.prototypes.shape == (7, 64)
+    torch.testing.assert_close(miner.prototypes.norm(dim=1), torch.ones(7))
+
+    @TASK_UTILS.register_module(force=True)
+    class EveryFaceMiner(ReliableSampleMiner):
+        pass
+
+    cfg.train_cfg.mining.type = 'EveryFaceMiner'
+    assert type(build_miner(cfg, str(tmp_path / 'p.pth'))) is EveryFaceMiner

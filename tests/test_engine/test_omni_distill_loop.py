@@ -55,9 +55,19 @@ def lines(path):
         return f.read().splitlines()
 
 
-def test_stages_write_their_files_and_resume(synthfer_root, split_file, tmp_path, run):
+def test_stages_write_their_files_and_resume(synthfer_root, split_file, tmp_path, run, monkeypatch):
+    from mmengine.runner import Runner
+    calls, call_hook = [], Runner.call_hook
+
+    def record(self, fn, **kwargs):
+        calls.append((fn, self.work_dir))
+        return call_hook(self, fn, **kwargs)
+
+    monkeypatch.setattr(Runner, 'call_hook', record)
     wd = str(tmp_path / 'wd')
     run(options(synthfer_root, split_file, wd))
+    outer = [fn for fn, work_dir in calls if work_dir == wd and fn in ('before_train', 'after_train')]
+    assert outer == ['before_train', 'after_train']  # the loop calls the outer runner's hooks, as mmengine's do
     assert osp.exists(osp.join(wd, 'primitive', 'primitive.pth'))
     assert 'accuracy/top1' in json.load(open(osp.join(wd, 'primitive', 'metrics.json')))
     summary = json.load(open(osp.join(wd, 'mining', 'summary.json')))
@@ -105,10 +115,19 @@ def test_two_processes_mine_the_same_set_as_one(synthfer_root, split_file, tmp_p
     assert 0 < len(lines(osp.join(one, 'mined.txt'))) <= 21
 
 
+def test_other_ranks_wait_for_the_distilled_list_with_a_timeout(tmp_path):
+    from mmfer.engine import OmniDistillLoop
+    loop = OmniDistillLoop.__new__(OmniDistillLoop)
+    loop.wait_timeout = 0.1
+    with pytest.raises(TimeoutError, match=r'waited 0 s for rank 0 to write .*distilled.txt; raise '
+                                           'train_cfg.wait_timeout'):
+        loop._wait_for(str(tmp_path / 'distilled.txt'))
+
+
 def test_distilled_images_load_back_as_they_were_distilled(tmp_path):
     """PNG round trip through LoadFaceImage + the classifier's preprocessor (BGR files, RGB inputs)."""
     from mmfer.datasets import FaceList
-    from mmfer.engine.runner.omni_distill_loop import write_distilled
+    from mmfer.models.distillers import write_distilled
     from mmfer.registry import MODELS
 
     pre = MODELS.build(dict(type='mmpretrain.ClsDataPreprocessor', mean=[150., 117., 102.], std=[58., 51., 48.],

@@ -5,8 +5,8 @@ from mmengine.registry import DefaultScope
 from mmengine.runner import save_checkpoint
 from mmpretrain.structures import DataSample
 
-from mmfer.engine.hooks import mae_reconstruction_grid
 from mmfer.registry import MODELS
+from mmfer.visualization import mae_reconstruction_grid
 
 LOSS = dict(type='mmpretrain.PixelReconstructionLoss', criterion='L2')
 WIDTH = dict(depth=18, base_channels=4, stem_channels=4)

@@ -24,6 +24,7 @@ from typing import List, Sequence
 import cv2
 import numpy as np
 
+from mmfer.utils.fileio import write_atomic
 from .faces import CLASSES, PROTOTYPES, Identity, render
 
 #: RAF-DB basic's training-set class shares (12,271 images), in CLASSES order.
@@ -159,13 +160,6 @@ def _render_part(cfg: SynthFERConfig, part: str, n: int, img_dir: str, names: Li
     return rows
 
 
-def _atomic_write(path: str, text: str) -> None:
-    tmp = path + '.tmp'
-    with open(tmp, 'w') as f:
-        f.write(text)
-    os.replace(tmp, path)
-
-
 def generate(root: str, cfg: SynthFERConfig, workers: int = 1, progress: bool = True) -> dict:
     """Write the whole data set under ``root`` and return its ``meta.json`` content.
 
@@ -193,16 +187,16 @@ def generate(root: str, cfg: SynthFERConfig, workers: int = 1, progress: bool = 
                 label = int((label + flip_rng.integers(1, len(CLASSES))) % len(CLASSES))
             label_lines.append(f'{stem}.jpg {label + 1}')
             box_lines.append(stem + ' ' + ' '.join(f'{v:.2f}' for v in row['box']))
-    _atomic_write(osp.join(root, 'EmoLabel', 'list_patition_label.txt'), '\n'.join(label_lines) + '\n')
-    _atomic_write(osp.join(root, 'annotations', 'face_boxes.txt'), '\n'.join(box_lines) + '\n')
+    write_atomic(osp.join(root, 'EmoLabel', 'list_patition_label.txt'), '\n'.join(label_lines) + '\n')
+    write_atomic(osp.join(root, 'annotations', 'face_boxes.txt'), '\n'.join(box_lines) + '\n')
     if cfg.label_noise > 0:
-        _atomic_write(osp.join(root, 'annotations', 'clean_labels.txt'), '\n'.join(clean_lines) + '\n')
+        write_atomic(osp.join(root, 'annotations', 'clean_labels.txt'), '\n'.join(clean_lines) + '\n')
 
     names = [f'pool_{i + 1:06d}.jpg' for i in range(cfg.num_pool)]
     rows = _render_part(cfg, 'pool', cfg.num_pool, osp.join(root, 'pool', 'images'), names, workers, progress)
     truth = ['filename,kind,label,identity'] + [
         f'images/{n},{r["kind"]},{r["label"]},{r["identity"]}' for n, r in zip(names, rows)]
-    _atomic_write(osp.join(root, 'pool', 'list.txt'), '\n'.join(f'images/{n}' for n in names) + '\n')
-    _atomic_write(osp.join(root, 'pool', 'hidden_truth.csv'), '\n'.join(truth) + '\n')
-    _atomic_write(meta_path, json.dumps(meta, indent=1))
+    write_atomic(osp.join(root, 'pool', 'list.txt'), '\n'.join(f'images/{n}' for n in names) + '\n')
+    write_atomic(osp.join(root, 'pool', 'hidden_truth.csv'), '\n'.join(truth) + '\n')
+    write_atomic(meta_path, json.dumps(meta, indent=1))
     return meta

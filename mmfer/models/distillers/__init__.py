@@ -1,8 +1,8 @@
-from .base import BaseDistiller, RealFaces, convnet, siamese_augment
+from .base import DISTILLED_FILE, BaseDistiller, RealFaces, convnet, siamese_augment, write_distilled
 from .distribution_matching import DistributionMatching
 from .gradient_matching import GradientMatching, gradient_distance
 
 __all__ = [
-    'BaseDistiller', 'RealFaces', 'convnet', 'siamese_augment', 'DistributionMatching', 'GradientMatching',
-    'gradient_distance'
+    'BaseDistiller', 'DISTILLED_FILE', 'RealFaces', 'convnet', 'siamese_augment', 'DistributionMatching',
+    'GradientMatching', 'gradient_distance', 'write_distilled'
 ]

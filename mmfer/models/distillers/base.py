@@ -4,12 +4,18 @@ import os
 import os.path as osp
 from typing import Callable, List, Optional
 
+import cv2
 import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from mmengine.logging import print_log
 from mmengine.utils import ProgressBar
+
+from mmfer.utils.fileio import atomic_open, write_atomic
+from mmfer.visualization import class_rows_grid
+
+DISTILLED_FILE = 'distilled.txt'
 
 
 class RealFaces:
@@ -184,8 +190,34 @@ class BaseDistiller:
             self.loss = self.step(syn, real, labels, optimizer, self._generator(it))
             done = it + 1
             if state_file and (done % self.save_interval == 0 or done == self.iterations):
-                tmp = state_file + '.tmp'
-                torch.save(dict(images=syn.detach(), optimizer=optimizer.state_dict(), iteration=done), tmp)
-                os.replace(tmp, state_file)
+                with atomic_open(state_file, 'wb') as f:
+                    torch.save(dict(images=syn.detach(), optimizer=optimizer.state_dict(), iteration=done), f)
             bar.update()
         return syn.detach()
+
+
+def write_distilled(images: torch.Tensor, ipc: int, classes, preprocess, out_dir: str) -> np.ndarray:
+    """Write distilled images (class-major, in ``preprocess``'s output space) as PNG files that load back,
+    through ``LoadFaceImage`` and ``preprocess``, to the same tensors up to 8-bit rounding; list them in
+    ``distilled.txt`` and draw ``grid.png`` (a row per class). Returns the grid (BGR)."""
+    if getattr(preprocess, '_enable_normalize', False):  # back to 0-255
+        images = images * preprocess.std.cpu() + preprocess.mean.cpu()
+    pixels = images.clamp(0, 255).round().to(torch.uint8).permute(0, 2, 3, 1).numpy()
+    # mmpretrain's ClsDataPreprocessor says `to_rgb`, mmengine's ImgDataPreprocessor `_channel_conversion`
+    if getattr(preprocess, 'to_rgb', False) or getattr(preprocess, '_channel_conversion', False):
+        pixels = pixels[..., ::-1]  # RGB back to the BGR files were read as
+    os.makedirs(osp.join(out_dir, 'images'), exist_ok=True)
+    lines, rows = [], []
+    for c, name in enumerate(classes):
+        row = []
+        for k in range(ipc):
+            slug = ''.join(ch if ch.isalnum() else '_' for ch in name.lower())
+            rel = osp.join('images', f'{c}_{slug}_{k:03d}.png')
+            cv2.imwrite(osp.join(out_dir, rel), np.ascontiguousarray(pixels[c * ipc + k]))
+            lines.append(f'{rel}\t{c}\n')
+            row.append(pixels[c * ipc + k])
+        rows.append(row)
+    grid = class_rows_grid(classes, rows)
+    cv2.imwrite(osp.join(out_dir, 'grid.png'), grid)
+    write_atomic(osp.join(out_dir, DISTILLED_FILE), ''.join(lines))
+    return grid

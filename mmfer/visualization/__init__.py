@@ -1,0 +1,3 @@
+from .grids import class_rows_grid, facial_mixup_grid, mae_reconstruction_grid
+
+__all__ = ['class_rows_grid', 'facial_mixup_grid', 'mae_reconstruction_grid']
