@@ -8,7 +8,7 @@ from mmengine.config import Config
 from mmengine.runner import Runner
 
 from mmfer.utils import register_all_modules
-from mmfer.utils.quick import (ensure_split, ensure_synthfer, set_data_root, set_iter_schedule,  # noqa: F401
+from mmfer.utils.quick import (ensure_split, ensure_synthfer, reusable, set_data_root, set_iter_schedule,  # noqa: F401
                                set_schedule)
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
@@ -52,12 +52,15 @@ def train_and_eval(cfg: Config, work_dir: str, name: str, save: bool = False, lo
 
 
 def reuse_or_train(reuse: bool, cfg: Config, work_dir: str, name: str, **kwargs) -> dict:
-    """The metrics and checkpoint a previous ``save=True`` run left in ``work_dir/name``, or a new run."""
-    previous = osp.join(work_dir, name, 'metrics.json')
-    if reuse and osp.exists(previous):
+    """The metrics and checkpoint a previous ``save=True`` run of the same config left in ``work_dir/name``
+    (mmfer's quick reuse rule, :func:`~mmfer.utils.quick.reusable`), or a new run."""
+    previous, config_file = osp.join(work_dir, name, 'metrics.json'), osp.join(work_dir, name, 'recipe.py')
+    if reuse and reusable(cfg, config_file, previous):
         with open(previous) as f:
             return json.load(f)
-    return train_and_eval(cfg, work_dir, name, save=True, **kwargs)
+    metrics = train_and_eval(cfg, work_dir, name, save=True, **kwargs)
+    cfg.dump(config_file)
+    return metrics
 
 
 def report(result: dict) -> None:

@@ -13,12 +13,12 @@ The last line printed is one JSON object.
 import argparse
 import os.path as osp
 
-from common import (REPO, ensure_split, ensure_synthfer, quick_config, report, reuse_or_train, set_iter_schedule,
-                    set_schedule)
+from common import REPO, quick_config, report, reuse_or_train, set_iter_schedule, set_schedule
+
+from mmfer.utils.quick import QUICK_DATA_ROOT, ensure_quick_data
 
 STAGE1 = 'configs/face_mae/face-mae_vit-small-p8_1xb64-quick48_synthfer-pool.py'
 STAGE2 = 'configs/method_a/stage2_vit-small-p8_1xb64-quick48_synthfer-5pct.py'
-SUPERVISED = 'configs/supervised/vit-small-p8_1xb64_synthfer-quick48.py'
 
 
 def parse_args():
@@ -35,10 +35,8 @@ def parse_args():
 
 def main():
     args = parse_args()
-    root = osp.join(REPO, 'data', 'synthfer_semi48')  # as method_a.py: 5 % of 12k labels is learnable
-    ensure_synthfer(root, img_size=48, num_train=12000, num_test=1000, num_pool=10000)
-    split = ensure_split(quick_config(SUPERVISED, root), 0.05, 0,
-                         osp.join(root, 'splits', 'labeled_0.05_seed0.json'))
+    root = osp.join(REPO, QUICK_DATA_ROOT)  # as method_a.py: 5 % of 12k labels is learnable
+    split = ensure_quick_data(root)
     epochs = args.mae_epochs or (8 if args.quick else 40)
     iters = args.iters or (600 if args.quick else 2000)
     acc = {}

@@ -25,10 +25,10 @@ import argparse
 import copy
 import os.path as osp
 
-from common import REPO, ensure_split, ensure_synthfer, quick_config, report, reuse_or_train, train_and_eval
+from common import REPO, report, reuse_or_train, train_and_eval
 from mmengine.config import DictAction
 
-from mmfer.utils.quick import (METHOD_B, QUICK_BUDGETS, QUICK_CONFIGS, quick_arms, quick_split_path,
+from mmfer.utils.quick import (QUICK_BUDGETS, QUICK_CONFIGS, QUICK_DATA_ROOT, ensure_quick_data, quick_arms,
                                without_unlabeled_loss)
 
 
@@ -55,10 +55,8 @@ def parse_args():
 def main():
     args = parse_args()
     work_dir = args.work_dir or osp.join(REPO, 'work_dirs', f'bench_method_a_{args.backbone}')
-    root = osp.join(REPO, 'data', 'synthfer_semi48')
-    ensure_synthfer(root, img_size=48, num_train=12000, num_test=1000, num_pool=10000)
-    split = ensure_split(quick_config(METHOD_B, root), args.ratio, args.seed,
-                         quick_split_path(root, args.ratio, args.seed))
+    root = osp.join(REPO, QUICK_DATA_ROOT)
+    split = ensure_quick_data(root, args.ratio, args.seed)
     budgets = dict(QUICK_BUDGETS[args.backbone])
     if not args.quick and args.backbone == 'vit':  # the earlier benchmark's longer ViT budgets
         budgets = dict(stage1_epochs=100, stage2_iters=2000, stage3_iters=2000)

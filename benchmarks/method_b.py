@@ -38,7 +38,7 @@ import sys
 import time
 
 import torch
-from common import REPO, ensure_split, ensure_synthfer, quick_config, report, set_iter_schedule, train_and_eval
+from common import REPO, quick_config, report, set_iter_schedule, train_and_eval
 from mmengine.config import Config, DictAction
 from mmengine.dataset import pseudo_collate
 from mmengine.runner import Runner
@@ -48,6 +48,7 @@ from mmfer.datasets import skip_none_collate
 from mmfer.engine import build_miner, eval_pipeline
 from mmfer.models.distillers import DISTILLED_FILE, convnet, siamese_augment
 from mmfer.registry import DATASETS
+from mmfer.utils.quick import QUICK_DATA_ROOT, ensure_quick_data
 
 CONFIG = 'configs/method_b/omni-distill_resnet18-w16_quick48_synthfer-5pct.py'
 SUPERVISED = 'configs/supervised/resnet18-w16_1xb64_synthfer-quick48.py'
@@ -177,11 +178,9 @@ def main():
     if args.mine_rss:
         return mine_rss(*args.mine_rss)
     args.work_dir = osp.abspath(args.work_dir)  # the memory arms run from the repository root
-    root = osp.join(REPO, 'data', 'synthfer_semi48')
-    ensure_synthfer(root, img_size=48, num_train=12000, num_test=1000, num_pool=10000)
+    root = osp.join(REPO, QUICK_DATA_ROOT)
     pool_root = osp.join(root, 'pool')
-    split = ensure_split(quick_config(SUPERVISED, root), args.ratio, args.seed,
-                         osp.join(root, 'splits', f'labeled_{args.ratio:g}_seed{args.seed}.json'))
+    split = ensure_quick_data(root, args.ratio, args.seed)
 
     # the whole method through the loop
     cfg = quick_config(CONFIG, root)

@@ -96,3 +96,45 @@ def test_one_split_file_per_ratio_across_stages(data, root, ratio, classes):
 def test_affectnet8_has_eight_classes():
     cfg = Config.fromfile(osp.join(REPO, 'configs', 'supervised', 'resnet18_1xb64_affectnet8.py'))
     assert cfg.train_dataloader.dataset.num_classes == cfg.val_dataloader.dataset.num_classes == 8
+
+
+QUICK_CHAIN = [  # a quick config, where it names a checkpoint, and the quick config whose run writes it
+    ('method_a/stage2_resnet18-w16_1xb64-quick48_synthfer-5pct.py', 'model.backbone.init_cfg.checkpoint',
+     'face_spark/face-spark_resnet18-w16_1xb64-quick64_synthfer-pool.py'),
+    ('method_a/stage3_resnet18-w16_1xb128-quick48_synthfer-5pct.py', 'load_from',
+     'method_a/stage2_resnet18-w16_1xb64-quick48_synthfer-5pct.py'),
+    ('method_a/stage2_vit-small-p8_1xb64-quick48_synthfer-5pct.py', 'model.backbone.init_cfg.checkpoint',
+     'face_mae/face-mae_vit-small-p8_1xb64-quick48_synthfer-pool.py'),
+    ('method_a/stage3_vit-small-p8_1xb128-quick48_synthfer-5pct.py', 'load_from',
+     'method_a/stage2_vit-small-p8_1xb64-quick48_synthfer-5pct.py')]
+
+
+@pytest.mark.parametrize('path, key, previous', QUICK_CHAIN, ids=[c for c, _, _ in QUICK_CHAIN])
+def test_quick_configs_load_what_the_previous_quick_config_writes(path, key, previous):
+    """Run as the docs show them (tools/train.py CONFIG, one after another), each quick stage finds its input."""
+    from mmfer.utils.quick import last_checkpoint
+    cfg, prev = Config.fromfile(osp.join(REPO, 'configs', path)), Config.fromfile(osp.join(REPO, 'configs', previous))
+    value = cfg
+    for part in key.split('.'):
+        value = value[part]
+    assert value == f'work_dirs/{osp.splitext(osp.basename(previous))[0]}/{last_checkpoint(prev)}'
+    hook = prev.default_hooks.checkpoint  # and that run keeps its last checkpoint
+    assert prev.train_cfg.max_epochs % hook.interval == 0 or hook.get('save_last', True)
+
+
+QUICK = sorted(glob.glob(osp.join(REPO, 'configs', '*', '*quick*.py')))
+
+
+@pytest.mark.parametrize('path', QUICK, ids=[osp.relpath(p, REPO) for p in QUICK])
+def test_quick_configs_read_the_quick_data(path):
+    """One data root and one split for every quick config: what tools/data/make_quick_data.py writes."""
+    from mmfer.utils.quick import QUICK_DATA_ROOT, quick_split_path
+    cfg = Config.fromfile(path)
+    datasets = [cfg[k].dataset for k in ('train_dataloader', 'val_dataloader', 'test_dataloader') if k in cfg]
+    datasets = [d for ds in datasets for d in ds.get('datasets', [ds])]
+    if cfg.train_cfg.get('pool'):
+        datasets.append(cfg.train_cfg.pool)
+    roots = {d.data_root for d in datasets if 'data_root' in d}
+    assert roots and all(r in (QUICK_DATA_ROOT, QUICK_DATA_ROOT + '/pool') for r in roots), roots
+    splits = {d.split_file for d in datasets if d.get('split_file')}
+    assert splits <= {quick_split_path(QUICK_DATA_ROOT, 0.05, 0)}, splits

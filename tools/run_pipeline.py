@@ -33,8 +33,8 @@ from typing import Optional
 from mmengine.config import Config, DictAction
 
 from mmfer.utils import register_all_modules
-from mmfer.utils.quick import (METHOD_B, QUICK_BUDGETS, ensure_split, ensure_synthfer, quick_arms, quick_split_path,
-                               set_data_root, without_unlabeled_loss)
+from mmfer.utils.quick import (METHOD_B, QUICK_BUDGETS, QUICK_DATA, QUICK_DATA_ROOT, ensure_quick_data, last_checkpoint,
+                               quick_arms, reusable, set_data_root, without_unlabeled_loss)
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 PROGRESS = re.compile(r'(Epoch|Iter)\((train|val|test)\)|^Traceback|\w+Error: |OmniDistillLoop: ')
@@ -47,15 +47,17 @@ def parse_args():
     parser.add_argument('--backbone', choices=('resnet', 'vit'), default='resnet',
                         help="method A's backbone (and the supervised baseline's)")
     parser.add_argument('--work-dir', default='work_dirs/pipeline')
-    parser.add_argument('--data-root', default='data/synthfer_semi48')
+    parser.add_argument('--data-root', default=QUICK_DATA_ROOT)
     parser.add_argument('--ratio', type=float, default=0.05, help='share of labeled training faces')
     parser.add_argument('--seed', type=int, default=0, help='seed of the label split')
     parser.add_argument('--stage1-epochs', type=int, default=None, help="default: the quick recipe's")
     parser.add_argument('--stage2-iters', type=int, default=None, help="default: the quick recipe's")
     parser.add_argument('--stage3-iters', type=int, default=None, help="default: the quick recipe's")
-    parser.add_argument('--num-train', type=int, default=12000, help='SynthFER training faces (labeled + rest)')
-    parser.add_argument('--num-test', type=int, default=1000)
-    parser.add_argument('--num-pool', type=int, default=10000, help='unlabeled pool faces (with distractors)')
+    parser.add_argument('--num-train', type=int, default=QUICK_DATA['num_train'],
+                        help='SynthFER training faces (labeled + rest)')
+    parser.add_argument('--num-test', type=int, default=QUICK_DATA['num_test'])
+    parser.add_argument('--num-pool', type=int, default=QUICK_DATA['num_pool'],
+                        help='unlabeled pool faces (with distractors)')
     parser.add_argument('--method-b-options', nargs='+', action=DictAction, default={},
                         help="overrides of method B's config, e.g. train_cfg.distiller.type=GradientMatching")
     parser.add_argument('--skip', nargs='*', default=[], choices=['method_a', 'method_b'])
@@ -96,13 +98,10 @@ class Pipeline:
         wd = osp.join(self.work_dir, name)
         done = done or last_checkpoint(cfg)
         target, path = osp.join(wd, done), osp.join(self.work_dir, 'configs', f'{name}.py')
-        same = False
-        if osp.exists(path):
-            with open(path) as f:
-                same = f.read() == cfg.pretty_text
-        if same and osp.exists(target):
+        if reusable(cfg, path, target):
             print(f'[{name}] reusing {target}')
             return target
+        same = reusable(cfg, path, path)  # the same config, unfinished: resume it
         cfg.dump(path)
         resume = ['--resume'] if same and osp.exists(osp.join(wd, 'last_checkpoint')) else []
         print(f"[{name}] {'resuming' if resume else 'training'}; log in {wd}/train.log", flush=True)
@@ -121,13 +120,6 @@ class Pipeline:
                                        '--work-dir', wd, '--out', out], osp.join(wd, 'test.log'))
         with open(out) as f:
             return json.load(f)
-
-
-def last_checkpoint(cfg: Config) -> str:
-    """The checkpoint a run of ``cfg`` ends with: ``epoch_<N>.pth`` or ``iter_<N>.pth``."""
-    if cfg.train_cfg.get('type') == 'IterBasedTrainLoop':
-        return f'iter_{cfg.train_cfg.max_iters}.pth'
-    return f'epoch_{cfg.train_cfg.max_epochs}.pth'
 
 
 def checkpoints(cfg: Config) -> Config:
@@ -153,9 +145,8 @@ def main():
     root, work_dir = osp.abspath(args.data_root), osp.abspath(args.work_dir)
     start = time.time()
     print(f'[data] SynthFER in {root}', flush=True)
-    ensure_synthfer(root, img_size=48, num_train=args.num_train, num_test=args.num_test, num_pool=args.num_pool)
-    split = ensure_split(set_data_root(Config.fromfile(osp.join(REPO, METHOD_B)), root), args.ratio, args.seed,
-                         quick_split_path(root, args.ratio, args.seed))
+    split = ensure_quick_data(root, args.ratio, args.seed, num_train=args.num_train, num_test=args.num_test,
+                              num_pool=args.num_pool)
     budgets = dict(QUICK_BUDGETS[args.backbone])
     budgets.update({k: getattr(args, k) for k in budgets if getattr(args, k)})
     arms = quick_arms(REPO, args.backbone, root, split, **budgets)

@@ -1,6 +1,5 @@
 # Method A stage I at quick scale: a 4 x 128 ViT (patch 8) on SynthFER's 48 px pool, decoder 2 x 64.
-#   python tools/data/generate_synthfer.py data/synthfer_quick48 --img-size 48 --num-train 3000 \
-#       --num-test 1000 --num-pool 10000
+#   python tools/data/make_quick_data.py   # data/synthfer_semi48 and its 5 % split, once
 _base_ = ['./face-mae_vit-base-p16_8xb32-600e_face-pool.py']
 img_size = 48
 vit = dict(_delete_=True, embed_dims=128, num_layers=4, num_heads=4, feedforward_channels=512)
@@ -18,7 +17,7 @@ train_pipeline = [
 ]
 train_dataloader = dict(
     batch_size=64, num_workers=0, persistent_workers=False,
-    dataset=dict(data_root='data/synthfer_quick48/pool', ann_file='list.txt', pipeline=train_pipeline))
+    dataset=dict(data_root='data/synthfer_semi48/pool', ann_file='list.txt', pipeline=train_pipeline))
 max_epochs = 40
 warmup_epochs = 4
 param_scheduler = [

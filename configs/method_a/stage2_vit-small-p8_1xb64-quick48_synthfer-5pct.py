@@ -1,7 +1,6 @@
 # Method A stage II at quick scale: the stage I quick encoder (4 x 128 ViT, patch 8, 48 px) fine-tuned on
 # 5 % of SynthFER's labels with FacialMixup (SynthFER's ground-truth face boxes).
-#   python tools/data/make_split.py configs/supervised/resnet18-w16_1xb64_synthfer-quick48.py --ratio 0.05 \
-#       --out data/synthfer_quick48/splits/labeled_5pct_seed0.json
+#   python tools/data/make_quick_data.py   # data/synthfer_semi48 and its 5 % split, once
 _base_ = ['../supervised/resnet18-w16_1xb64_synthfer-quick48.py']
 mae_checkpoint = 'work_dirs/face-mae_vit-small-p8_1xb64-quick48_synthfer-pool/epoch_40.pth'
 model = dict(
@@ -20,7 +19,7 @@ train_pipeline = [
     dict(type='mmpretrain.PackInputs', algorithm_keys=('gt_bboxes', )),
 ]
 train_dataloader = dict(
-    dataset=dict(pipeline=train_pipeline, split_file='data/synthfer_quick48/splits/labeled_5pct_seed0.json'))
+    dataset=dict(pipeline=train_pipeline, split_file='data/synthfer_semi48/splits/labeled_5pct_seed0.json'))
 optim_wrapper = dict(
     optimizer=dict(type='AdamW', lr=1e-3, weight_decay=0.05),
     constructor='mmpretrain.LearningRateDecayOptimWrapperConstructor',

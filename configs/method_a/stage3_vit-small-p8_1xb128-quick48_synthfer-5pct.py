@@ -10,7 +10,7 @@
 _base_ = [
     '../_base_/datasets/synthfer_semi.py', '../_base_/schedules/fer_adamw.py', '../_base_/default_runtime.py'
 ]
-load_from = 'work_dirs/stage2_vit-small-p8_1xb64-quick48_synthfer-5pct/epoch_30.pth'
+load_from = 'work_dirs/stage2_vit-small-p8_1xb64-quick48_synthfer-5pct/epoch_200.pth'
 classifier = dict(
     type='mmpretrain.ImageClassifier',
     backbone=dict(type='mmpretrain.VisionTransformer',

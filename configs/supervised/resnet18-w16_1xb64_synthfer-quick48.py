@@ -1,10 +1,9 @@
-# Quick scale: ResNet-18 at quarter width on 48 px SynthFER (data/synthfer_quick48), from scratch.
-# Generate the data with:
-#   python tools/data/generate_synthfer.py data/synthfer_quick48 --img-size 48 --num-train 3000 \
-#       --num-test 1000 --num-pool 10000
+# Quick scale: ResNet-18 at quarter width on 48 px SynthFER (data/synthfer_semi48), from scratch.
+# The data:
+#   python tools/data/make_quick_data.py   # data/synthfer_semi48 and its 5 % split, once
 _base_ = ['./resnet18_1xb64_synthfer.py']
 img_size = 48
-data_root = 'data/synthfer_quick48'
+data_root = 'data/synthfer_semi48'
 model = dict(backbone=dict(base_channels=16, stem_channels=16), head=dict(in_channels=128))
 train_pipeline = [
     dict(type='LoadFaceImage'),

@@ -1,4 +1,5 @@
-"""Building blocks of quick-scale runs, shared by ``tools/run_pipeline.py`` and ``benchmarks/``."""
+"""The quick-scale recipes, shared by ``tools/run_pipeline.py``, ``tools/data/make_quick_data.py`` and
+``benchmarks/``: one data root and split, the stage configs and their budgets, and one reuse rule."""
 import json
 import math
 import os
@@ -11,6 +12,12 @@ from mmfer.datasets import save_split
 from mmfer.datasets.splits import split_dataset
 from mmfer.datasets.synthfer import SynthFERConfig, generate
 from mmfer.registry import DATASETS
+
+REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+#: The quick SynthFER every committed quick config reads (relative to the repository) and how it is drawn:
+#: 48 px, 12k labeled-set faces (5 % of them labeled: 600), 1k test faces, a 10k unlabeled pool.
+QUICK_DATA_ROOT = 'data/synthfer_semi48'
+QUICK_DATA = dict(img_size=48, num_train=12000, num_test=1000, num_pool=10000)
 
 
 def ensure_synthfer(root: str, **kwargs) -> dict:
@@ -85,8 +92,33 @@ QUICK_BUDGETS = dict(vit=dict(stage1_epochs=40, stage2_iters=600, stage3_iters=6
 
 
 def quick_split_path(data_root: str, ratio: float, seed: int) -> str:
-    """Where the quick runs keep the label split of ``ratio`` drawn with ``seed``."""
-    return osp.join(data_root, 'splits', f'labeled_{ratio:g}_seed{seed}.json')
+    """Where the quick runs keep the label split of ``ratio`` drawn with ``seed`` (``labeled_5pct_seed0.json``,
+    the name the committed quick configs read)."""
+    return osp.join(data_root, 'splits', f'labeled_{round(ratio * 100, 6):g}pct_seed{seed}.json')
+
+
+def ensure_quick_data(data_root: str = QUICK_DATA_ROOT, ratio: float = 0.05, seed: int = 0, **sizes) -> str:
+    """Generate the quick SynthFER at ``data_root`` and draw its label split, each only once; return the
+    split's path. ``sizes`` override :data:`QUICK_DATA`."""
+    ensure_synthfer(data_root, **{**QUICK_DATA, **sizes})
+    cfg = set_data_root(Config.fromfile(osp.join(REPO, METHOD_B)), data_root)
+    return ensure_split(cfg, ratio, seed, quick_split_path(data_root, ratio, seed))
+
+
+def last_checkpoint(cfg: Config) -> str:
+    """The checkpoint a run of ``cfg`` ends with: ``epoch_<N>.pth`` or ``iter_<N>.pth``."""
+    if cfg.train_cfg.get('type') == 'IterBasedTrainLoop':
+        return f'iter_{cfg.train_cfg.max_iters}.pth'
+    return f'epoch_{cfg.train_cfg.max_epochs}.pth'
+
+
+def reusable(cfg: Config, config_file: str, result: str) -> bool:
+    """The reuse rule of quick runs: a stage is reused when ``result`` exists and ``config_file`` holds the
+    same config text as ``cfg`` (other budgets or options train afresh)."""
+    if not (osp.exists(result) and osp.exists(config_file)):
+        return False
+    with open(config_file) as f:
+        return f.read() == cfg.pretty_text
 
 
 def quick_arms(repo: str, backbone: str, data_root: str, split: str, stage1_epochs: Optional[int] = None,

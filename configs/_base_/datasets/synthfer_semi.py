@@ -3,9 +3,9 @@
 # Method A crops 0.2-1 of a 224 px face; on these 48 px faces such crops cut away the expression, and the
 # quick stage III lost more (0.419 vs 0.438 top-1, benchmarks/method_a.py --quick, 8 MAE epochs).
 _base_ = ['./synthfer.py']
-data_root = 'data/synthfer_quick48'
+data_root = 'data/synthfer_semi48'
 img_size = 48
-split_file = 'data/synthfer_quick48/splits/labeled_5pct_seed0.json'
+split_file = data_root + '/splits/labeled_5pct_seed0.json'
 branches = ['sup', 'unsup_teacher', 'unsup_student']
 weak = [
     dict(type='mmpretrain.RandomResizedCrop', scale=img_size, crop_ratio_range=(0.8, 1.0), backend='cv2'),
