@@ -18,7 +18,7 @@ from common import REPO, quick_config, report, reuse_or_train, set_iter_schedule
 from mmfer.utils.quick import QUICK_DATA_ROOT, ensure_quick_data
 
 STAGE1 = 'configs/face_mae/face-mae_vit-small-p8_1xb64-quick48_synthfer-pool.py'
-STAGE2 = 'configs/method_a/stage2_vit-small-p8_1xb64-quick48_synthfer-5pct.py'
+STAGE2 = 'configs/ssfer/stage2_vit-small-p8_1xb64-quick48_synthfer-5pct.py'
 
 
 def parse_args():
@@ -35,7 +35,7 @@ def parse_args():
 
 def main():
     args = parse_args()
-    root = osp.join(REPO, QUICK_DATA_ROOT)  # as method_a.py: 5 % of 12k labels is learnable
+    root = osp.join(REPO, QUICK_DATA_ROOT)  # as ssfer.py: 5 % of 12k labels is learnable
     split = ensure_quick_data(root)
     epochs = args.mae_epochs or (8 if args.quick else 40)
     iters = args.iters or (600 if args.quick else 2000)

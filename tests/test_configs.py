@@ -70,8 +70,8 @@ SEMI = [(data, root, ratio, classes) for data, root, ratios, classes in (
 
 @pytest.mark.parametrize('data, root, ratio, classes', SEMI, ids=[f'{d}-{r}' for d, _, r, _ in SEMI])
 def test_one_split_file_per_ratio_across_stages(data, root, ratio, classes):
-    stage2 = Config.fromfile(osp.join(REPO, 'configs', 'method_a', f'stage2_vit-base-p16_1xb32-100e_{data}-{ratio}.py'))
-    stage3 = Config.fromfile(osp.join(REPO, 'configs', 'method_a', f'stage3_vit-base-p16_1xb128-50e_{data}-{ratio}.py'))
+    stage2 = Config.fromfile(osp.join(REPO, 'configs', 'ssfer', f'stage2_vit-base-p16_1xb32-100e_{data}-{ratio}.py'))
+    stage3 = Config.fromfile(osp.join(REPO, 'configs', 'ssfer', f'stage3_vit-base-p16_1xb128-50e_{data}-{ratio}.py'))
     # AffectNet-7 and -8 share a data root but not their splits (Contempt changes the sample set)
     path = f"{root}/splits/{data + '_' if root == 'data/affectnet' else ''}labeled_{ratio}_seed0.json"
     assert stage2.train_dataloader.dataset.split_file == path
@@ -99,14 +99,14 @@ def test_affectnet8_has_eight_classes():
 
 
 QUICK_CHAIN = [  # a quick config, where it names a checkpoint, and the quick config whose run writes it
-    ('method_a/stage2_resnet18-w16_1xb64-quick48_synthfer-5pct.py', 'model.backbone.init_cfg.checkpoint',
+    ('ssfer/stage2_resnet18-w16_1xb64-quick48_synthfer-5pct.py', 'model.backbone.init_cfg.checkpoint',
      'face_spark/face-spark_resnet18-w16_1xb64-quick64_synthfer-pool.py'),
-    ('method_a/stage3_resnet18-w16_1xb128-quick48_synthfer-5pct.py', 'load_from',
-     'method_a/stage2_resnet18-w16_1xb64-quick48_synthfer-5pct.py'),
-    ('method_a/stage2_vit-small-p8_1xb64-quick48_synthfer-5pct.py', 'model.backbone.init_cfg.checkpoint',
+    ('ssfer/stage3_resnet18-w16_1xb128-quick48_synthfer-5pct.py', 'load_from',
+     'ssfer/stage2_resnet18-w16_1xb64-quick48_synthfer-5pct.py'),
+    ('ssfer/stage2_vit-small-p8_1xb64-quick48_synthfer-5pct.py', 'model.backbone.init_cfg.checkpoint',
      'face_mae/face-mae_vit-small-p8_1xb64-quick48_synthfer-pool.py'),
-    ('method_a/stage3_vit-small-p8_1xb128-quick48_synthfer-5pct.py', 'load_from',
-     'method_a/stage2_vit-small-p8_1xb64-quick48_synthfer-5pct.py')]
+    ('ssfer/stage3_vit-small-p8_1xb128-quick48_synthfer-5pct.py', 'load_from',
+     'ssfer/stage2_vit-small-p8_1xb64-quick48_synthfer-5pct.py')]
 
 
 @pytest.mark.parametrize('path, key, previous', QUICK_CHAIN, ids=[c for c, _, _ in QUICK_CHAIN])

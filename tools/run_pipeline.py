@@ -14,7 +14,7 @@
 5. tests every model with ``tools/test.py`` and prints the table plus where pictures and checkpoints are.
 
 Every arm is one of ``mmfer.utils.quick.quick_arms`` (the quick configs with the data root, split and
-budgets filled in, as ``benchmarks/method_a.py`` runs them), run by ``tools/train.py`` on a config written
+budgets filled in, as ``benchmarks/ssfer.py`` runs them), run by ``tools/train.py`` on a config written
 to ``<work-dir>/configs/<stage>.py``. A second run reuses finished stages and resumes an interrupted one
 (``--resume``). Stage logs go to ``<work-dir>/<stage>/train.log``; the console shows their progress lines
 (mining and distillation progress bars at most every 15 s).
@@ -58,9 +58,9 @@ def parse_args():
     parser.add_argument('--num-test', type=int, default=QUICK_DATA['num_test'])
     parser.add_argument('--num-pool', type=int, default=QUICK_DATA['num_pool'],
                         help='unlabeled pool faces (with distractors)')
-    parser.add_argument('--method-b-options', nargs='+', action=DictAction, default={},
+    parser.add_argument('--omni-distill-options', nargs='+', action=DictAction, default={},
                         help="overrides of method B's config, e.g. train_cfg.distiller.type=GradientMatching")
-    parser.add_argument('--skip', nargs='*', default=[], choices=['method_a', 'method_b'])
+    parser.add_argument('--skip', nargs='*', default=[], choices=['ssfer', 'omni_distill'])
     return parser.parse_args()
 
 
@@ -159,7 +159,7 @@ def main():
     rows.append((label, run.test('supervised', supervised), supervised))
     pictures['confusion matrix (supervised)'] = osp.join(work_dir, 'supervised', 'confusion_matrix.png')
 
-    if 'method_a' not in args.skip:
+    if 'ssfer' not in args.skip:
         cfg = checkpoints(arms['stage1'])
         epochs = cfg.train_cfg.max_epochs
         cfg.custom_hooks = [dict(type='MAEReconstructionHook', interval=epochs, num_images=8)]
@@ -187,17 +187,17 @@ def main():
         for name, label in (('stage2', 'stage I + II'), ('stage3', 'stage I-III')):
             pictures[f'confusion matrix ({label})'] = osp.join(work_dir, name, 'confusion_matrix.png')
 
-    if 'method_b' not in args.skip:
+    if 'omni_distill' not in args.skip:
         cfg = set_data_root(Config.fromfile(osp.join(REPO, METHOD_B)), root)
         cfg.train_dataloader.dataset.split_file = split
         cfg.train_cfg.pool.data_root = osp.join(root, 'pool')
         if kind == 'ResNet':  # the supervised run is the primitive model: trained once
             cfg.train_cfg.primitive = dict(checkpoint=supervised)
-        cfg.merge_from_dict(args.method_b_options)
-        results = run.train('method_b', cfg, 'results.json')
+        cfg.merge_from_dict(args.omni_distill_options)
+        results = run.train('omni_distill', cfg, 'results.json')
         with open(results) as f:
             results = json.load(f)
-        wd = osp.join(work_dir, 'method_b')
+        wd = osp.join(work_dir, 'omni_distill')
         if kind != 'ResNet':
             rows.append(('method B primitive (ResNet, labeled only)', results['primitive'], osp.join(wd, 'primitive')))
         # the final model trains on labeled + distilled faces, and the mined ones too with use_mined

@@ -1,5 +1,5 @@
 # Quick scale, supervised from scratch: the 4 x 128 ViT (patch 8) that method A's quick configs use, on 48 px
-# SynthFER (data/synthfer_semi48). The `acc_supervised` arm of benchmarks/method_a.py.
+# SynthFER (data/synthfer_semi48). The `acc_supervised` arm of benchmarks/ssfer.py.
 _base_ = ['./resnet18-w16_1xb64_synthfer-quick48.py']
 model = dict(
     _delete_=True,

@@ -77,13 +77,13 @@ QUICK_CONFIGS = dict(
     vit=dict(
         supervised='configs/supervised/vit-small-p8_1xb64_synthfer-quick48.py',
         stage1='configs/face_mae/face-mae_vit-small-p8_1xb64-quick48_synthfer-pool.py',
-        stage2='configs/method_a/stage2_vit-small-p8_1xb64-quick48_synthfer-5pct.py',
-        stage3='configs/method_a/stage3_vit-small-p8_1xb128-quick48_synthfer-5pct.py'),
+        stage2='configs/ssfer/stage2_vit-small-p8_1xb64-quick48_synthfer-5pct.py',
+        stage3='configs/ssfer/stage3_vit-small-p8_1xb128-quick48_synthfer-5pct.py'),
     resnet=dict(
-        supervised='configs/method_b/omni-distill_resnet18-w16_quick48_synthfer-5pct.py',
+        supervised='configs/omni_distill/omni-distill_resnet18-w16_quick48_synthfer-5pct.py',
         stage1='configs/face_spark/face-spark_resnet18-w16_1xb64-quick64_synthfer-pool.py',
-        stage2='configs/method_a/stage2_resnet18-w16_1xb64-quick48_synthfer-5pct.py',
-        stage3='configs/method_a/stage3_resnet18-w16_1xb128-quick48_synthfer-5pct.py'))
+        stage2='configs/ssfer/stage2_resnet18-w16_1xb64-quick48_synthfer-5pct.py',
+        stage3='configs/ssfer/stage3_resnet18-w16_1xb128-quick48_synthfer-5pct.py'))
 METHOD_B = QUICK_CONFIGS['resnet']['supervised']
 #: Budgets of the quick runs where they are not the committed configs' own (``None``): the ViT's
 #: stages II and III are iteration-based, and its supervised arm gets their sum.

@@ -175,7 +175,7 @@ def test_rafdb_stage2_pipeline_detects_and_resizes_the_box(canvas, tmp_path):
     single = np.ascontiguousarray(img[:, :220])  # 240 x 220
     cv2.imwrite(str(tmp_path / 'face.png'), single)
     found = TASK_UTILS.build(dict(type='CascadeFaceDetector'))(single)[0, :4]
-    cfg = Config.fromfile(osp.join(REPO, 'configs', 'method_a', 'stage2_vit-base-p16_1xb32-100e_rafdb-5pct.py'))
+    cfg = Config.fromfile(osp.join(REPO, 'configs', 'ssfer', 'stage2_vit-base-p16_1xb32-100e_rafdb-5pct.py'))
     with DefaultScope.overwrite_default_scope('mmfer'):
         pipeline = Compose([TRANSFORMS.build(t) for t in cfg.train_dataloader.dataset.pipeline])
     expected = found * [224 / 220, 224 / 240, 224 / 220, 224 / 240]

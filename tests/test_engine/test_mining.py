@@ -216,7 +216,7 @@ def test_build_miner_from_the_config(synthfer_root, split_file, tmp_path):
 
     from mmfer.engine import build_miner
     from mmfer.registry import TASK_UTILS
-    cfg = Config.fromfile(osp.join(osp.dirname(__file__), '..', '..', 'configs', 'method_b',
+    cfg = Config.fromfile(osp.join(osp.dirname(__file__), '..', '..', 'configs', 'omni_distill',
                                    'omni-distill_resnet18-w16_quick48_synthfer-5pct.py'))
     cfg.merge_from_dict({'model.backbone.base_channels': 8, 'model.backbone.stem_channels': 8,
                          'model.head.in_channels': 64, 'train_dataloader.dataset.data_root': synthfer_root,

@@ -13,7 +13,7 @@ import pytest
 import torch
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-CONFIG = osp.join(REPO, 'configs', 'method_b', 'omni-distill_resnet18-w16_quick48_synthfer-5pct.py')
+CONFIG = osp.join(REPO, 'configs', 'omni_distill', 'omni-distill_resnet18-w16_quick48_synthfer-5pct.py')
 
 
 def options(root, split, work_dir, **extra):

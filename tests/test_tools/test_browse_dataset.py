@@ -13,7 +13,7 @@ spec.loader.exec_module(browse_dataset)
 
 
 def test_grid_of_samples_with_face_boxes(synthfer_root):
-    cfg = Config.fromfile(osp.join(REPO, 'configs', 'method_a', 'stage2_vit-small-p8_1xb64-quick48_synthfer-5pct.py'))
+    cfg = Config.fromfile(osp.join(REPO, 'configs', 'ssfer', 'stage2_vit-small-p8_1xb64-quick48_synthfer-5pct.py'))
     cfg.train_dataloader.dataset.update(data_root=synthfer_root, split_file=None)
     grid = browse_dataset.browse(cfg, 'train', num=5, cols=2, size=32)
     assert grid.shape == (3 * 48, 2 * 32, 3)  # 5 tiles in rows of 2, each 32 px + a 16 px caption
@@ -23,7 +23,7 @@ def test_grid_of_samples_with_face_boxes(synthfer_root):
 
 
 def test_multi_branch_samples_show_every_view(synthfer_root, tmp_path):
-    cfg = Config.fromfile(osp.join(REPO, 'configs', 'method_a', 'stage3_vit-small-p8_1xb128-quick48_synthfer-5pct.py'))
+    cfg = Config.fromfile(osp.join(REPO, 'configs', 'ssfer', 'stage3_vit-small-p8_1xb128-quick48_synthfer-5pct.py'))
     labeled, unlabeled = cfg.train_dataloader.dataset.datasets
     labeled.update(data_root=synthfer_root, split_file=None)
     unlabeled.data_root = osp.join(synthfer_root, 'pool')

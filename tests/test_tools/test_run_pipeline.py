@@ -14,7 +14,7 @@ run_pipeline = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(run_pipeline)
 
 TINY = ['--num-train', '140', '--num-test', '60', '--num-pool', '80', '--ratio', '0.25', '--stage1-epochs', '1',
-        '--stage2-iters', '2', '--stage3-iters', '2', '--method-b-options', 'train_cfg.final.max_epochs=1',
+        '--stage2-iters', '2', '--stage3-iters', '2', '--omni-distill-options', 'train_cfg.final.max_epochs=1',
         'train_cfg.mining.threshold=0.0', 'train_cfg.mining.min_similarity=-1.0',
         'train_cfg.mining.require_agreement=False', 'train_cfg.distiller.iterations=2', 'train_cfg.distiller.ipc=2',
         'train_cfg.distiller.batch_real=4', 'train_cfg.distiller.width=8', 'train_cfg.distiller.depth=2']
@@ -62,7 +62,7 @@ def test_pipeline_prints_the_table_and_reuses_finished_stages(tmp_path, monkeypa
         row = re.search(re.escape(label) + r'\s+([\d.]+)\s+([\d.]+)', out)
         assert row and float(row[1]) == round(metrics['accuracy/top1'], 2)
         assert float(row[2]) == round(metrics['mean_class/recall'], 2)
-    results = json.load(open(wd / 'method_b' / 'results.json'))
+    results = json.load(open(wd / 'omni_distill' / 'results.json'))
     assert results['primitive'] == dict(checkpoint=str(wd / 'supervised' / 'iter_4.pth'))  # trained once
     row = re.search(r'method B, \+ (\d+) mined \+ distilled\s+([\d.]+)', out)  # use_mined in the quick config
     assert int(row[1]) == results['mining']['mined'] and float(row[2]) == round(results['final']['accuracy/top1'], 2)

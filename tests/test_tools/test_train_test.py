@@ -13,7 +13,7 @@ import pytest
 import torch
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-STAGE3 = osp.join(REPO, 'configs', 'method_a', 'stage3_vit-small-p8_1xb128-quick48_synthfer-5pct.py')
+STAGE3 = osp.join(REPO, 'configs', 'ssfer', 'stage3_vit-small-p8_1xb128-quick48_synthfer-5pct.py')
 
 
 def _ok(result):
@@ -65,7 +65,7 @@ def test_method_a_stage1_then_stage2(synthfer_root, split_file, tmp_path, run_to
     picture = cv2.imread(str(tmp_path / 'wd' / 'vis' / 'mae_epoch_1.png'))
     assert picture.shape == (3 * 32, 8 * 32, 3)  # original / masked / reconstructed x 8 faces
 
-    stage2 = osp.join(REPO, 'configs', 'method_a', 'stage2_vit-small-p8_1xb64-quick48_synthfer-5pct.py')
+    stage2 = osp.join(REPO, 'configs', 'ssfer', 'stage2_vit-small-p8_1xb64-quick48_synthfer-5pct.py')
     log = _ok(run_tool('tools/train.py', stage2, '--work-dir', tmp_path / 'wd2', '--cfg-options',
                        'train_cfg.max_epochs=1', 'train_cfg.val_interval=1', 'default_hooks.logger.interval=1',
                        f'model.backbone.init_cfg.checkpoint={tmp_path}/wd/epoch_1.pth', 'model.backbone.img_size=32',

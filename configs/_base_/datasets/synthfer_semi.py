@@ -1,7 +1,7 @@
 # Stage III data on SynthFER quick (48 px): labeled split + unlabeled pool, 1:1 per batch.
 # Weak view (teacher): RandomResizedCrop 0.8-1 + flip; strong view (student): + RandAugment m9, mstd 0.5.
 # Method A crops 0.2-1 of a 224 px face; on these 48 px faces such crops cut away the expression, and the
-# quick stage III lost more (0.419 vs 0.438 top-1, benchmarks/method_a.py --quick, 8 MAE epochs).
+# quick stage III lost more (0.419 vs 0.438 top-1, benchmarks/ssfer.py --quick, 8 MAE epochs).
 _base_ = ['./synthfer.py']
 data_root = 'data/synthfer_semi48'
 img_size = 48

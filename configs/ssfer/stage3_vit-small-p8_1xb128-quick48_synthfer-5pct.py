@@ -2,7 +2,7 @@
 # Starts from stage II (load_from); hard labels, no burn-in; validation and test use the teacher.
 # The paper's threshold 0.7 and unlabeled weight 5 (with lr 2e-4, teacher momentum 0.017) lose accuracy at
 # this scale: a ~58 % stage II teacher labels the pool ~60 % right at a 0.7 threshold, and the student
-# learns its mistakes (benchmarks/method_a.py --quick, 40 MAE epochs: stage II 0.576 -> 0.549).
+# learns its mistakes (benchmarks/ssfer.py --quick, 40 MAE epochs: stage II 0.576 -> 0.549).
 # This config keeps only the teacher's sure labels (threshold 0.9: ~86 % right, ~7 % of the pool),
 # weighs them 1, and moves student (lr 5e-5) and teacher (momentum 0.002) slowly: 0.576 -> 0.586 (the
 # same run without the unlabeled loss: 0.587, so at this scale the gain is not the pseudo-labels' yet).

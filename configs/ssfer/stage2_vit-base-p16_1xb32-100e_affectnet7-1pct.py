@@ -3,7 +3,7 @@
 # The split is drawn once by
 #   python tools/data/make_split.py configs/supervised/resnet18_1xb64_affectnet7.py --ratio 0.01 --seed 0 \
 #       --out data/affectnet/splits/affectnet7_labeled_1pct_seed0.json
-#   python tools/train.py configs/method_a/stage2_vit-base-p16_1xb32-100e_affectnet7-1pct.py \
+#   python tools/train.py configs/ssfer/stage2_vit-base-p16_1xb32-100e_affectnet7-1pct.py \
 #       --cfg-options model.backbone.init_cfg.checkpoint=work_dirs/<stage I>/epoch_600.pth
 _base_ = ['./stage2_vit-base-p16_1xb32-100e_rafdb-5pct.py']
 data_root = 'data/affectnet'

@@ -3,9 +3,9 @@
 # matching distils the mined faces into 50 images per class, a fresh ResNet-18 trains on labeled + distilled.
 #   python tools/data/make_split.py configs/supervised/resnet18_1xb64_rafdb.py --ratio 0.05 \
 #       --out data/rafdb/splits/labeled_5pct_seed0.json
-#   bash tools/dist_train.sh configs/method_b/omni-distill_resnet18_rafdb-5pct_ms-celeb.py 8
+#   bash tools/dist_train.sh configs/omni_distill/omni-distill_resnet18_rafdb-5pct_ms-celeb.py 8
 # The mining shards the pool over the ranks and streams; `--resume` continues any stage after a kill.
-# Thresholds, caps, IPC and schedules are mmfer's choices (the paper gives none); see docs/method_b.md.
+# Thresholds, caps, IPC and schedules are mmfer's choices (the paper gives none); see docs/omni_distill.md.
 _base_ = ['../supervised/resnet18_1xb64_rafdb.py']
 split_file = 'data/rafdb/splits/labeled_5pct_seed0.json'
 train_dataloader = dict(dataset=dict(split_file=split_file))

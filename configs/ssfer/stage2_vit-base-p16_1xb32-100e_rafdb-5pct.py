@@ -1,7 +1,7 @@
 # Method A stage II on RAF-DB with 5 % of the labels, from the stage I encoder:
 #   python tools/data/make_split.py configs/supervised/resnet18_1xb64_rafdb.py --ratio 0.05 --seed 0 \
 #       --out data/rafdb/splits/labeled_5pct_seed0.json
-#   python tools/train.py configs/method_a/stage2_vit-base-p16_1xb32-100e_rafdb-5pct.py \
+#   python tools/train.py configs/ssfer/stage2_vit-base-p16_1xb32-100e_rafdb-5pct.py \
 #       --cfg-options \
 #       model.backbone.init_cfg.checkpoint=work_dirs/face-mae_vit-base-p16_8xb32-600e_face-pool/epoch_600.pth
 # AdamW 1.5e-4, wd 0.05, layer-wise lr decay 0.65, 5 warm-up epochs then cosine, label smoothing 0.1, EMA 0.999.

@@ -3,8 +3,8 @@
 # Weak view: the supervised crops (0.7-1.0 area) + flip; strong view: + RandAugment m9; labeled branch:
 # the supervised pipeline. Threshold 0.7, weight 1, lr 2e-4, teacher momentum 1e-3 (a ~85 % teacher),
 # with distribution alignment to the labeled class shares: the pool's shares are not the labeled split's
-# (docs/method_a.md has every setting measured).
-#   python tools/train.py configs/method_a/stage3_resnet18-w16_1xb128-quick48_synthfer-5pct.py
+# (docs/ssfer.md has every setting measured).
+#   python tools/train.py configs/ssfer/stage3_resnet18-w16_1xb128-quick48_synthfer-5pct.py
 _base_ = ['./stage3_vit-small-p8_1xb128-quick48_synthfer-5pct.py']
 data_root = 'data/synthfer_semi48'
 split_file = data_root + '/splits/labeled_5pct_seed0.json'

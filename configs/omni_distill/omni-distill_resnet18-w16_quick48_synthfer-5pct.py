@@ -4,10 +4,10 @@
 # (5 % of the 3k-image quick set, 149 faces, leaves every model below the class prior: nothing to mine.)
 #   python tools/data/generate_synthfer.py data/synthfer_semi48 --img-size 48 --num-train 12000 \
 #       --num-test 1000 --num-pool 10000
-#   python tools/data/make_split.py configs/method_b/omni-distill_resnet18-w16_quick48_synthfer-5pct.py \
+#   python tools/data/make_split.py configs/omni_distill/omni-distill_resnet18-w16_quick48_synthfer-5pct.py \
 #       --ratio 0.05 --out data/synthfer_semi48/splits/labeled_5pct_seed0.json \
 #       --cfg-options train_dataloader.dataset.split_file=None
-#   python tools/train.py configs/method_b/omni-distill_resnet18-w16_quick48_synthfer-5pct.py
+#   python tools/train.py configs/omni_distill/omni-distill_resnet18-w16_quick48_synthfer-5pct.py
 _base_ = ['../supervised/resnet18-w16_1xb64_synthfer-quick48.py']
 data_root = 'data/synthfer_semi48'
 split_file = data_root + '/splits/labeled_5pct_seed0.json'

@@ -1,6 +1,6 @@
 """Method A on SynthFER against its controls, on one backbone.
 
-    python benchmarks/method_a.py --quick [--backbone resnet | vit]
+    python benchmarks/ssfer.py --quick [--backbone resnet | vit]
 
 Every arm uses one backbone and 5 % of SynthFER's 12k training labels (600 faces, 48 px):
 ``--backbone resnet`` the quarter-width ResNet-18 of method B (SparK stage I), ``--backbone vit`` the
@@ -48,13 +48,13 @@ def parse_args():
                         help='overrides of the stage III config, e.g. model.threshold=0.8')
     parser.add_argument('--reuse', action='store_true',
                         help='reuse the checkpoints a previous run left in the work dir (not stage III)')
-    parser.add_argument('--work-dir', default=None, help='default work_dirs/bench_method_a_<backbone>')
+    parser.add_argument('--work-dir', default=None, help='default work_dirs/bench_ssfer_<backbone>')
     return parser.parse_args()
 
 
 def main():
     args = parse_args()
-    work_dir = args.work_dir or osp.join(REPO, 'work_dirs', f'bench_method_a_{args.backbone}')
+    work_dir = args.work_dir or osp.join(REPO, 'work_dirs', f'bench_ssfer_{args.backbone}')
     root = osp.join(REPO, QUICK_DATA_ROOT)
     split = ensure_quick_data(root, args.ratio, args.seed)
     budgets = dict(QUICK_BUDGETS[args.backbone])
@@ -93,7 +93,7 @@ def main():
                  pseudo_labels_add=gain >= 0.02 and mca['stage1_2_3'] - mca['stage3_control'] >= 0.01,
                  reaches_supervised_resnet=acc['stage1_2_3'] >= acc['supervised'])
     report(dict(
-        benchmark='method_a', backbone=args.backbone, quick=args.quick, label_ratio=args.ratio,
+        benchmark='ssfer', backbone=args.backbone, quick=args.quick, label_ratio=args.ratio,
         **{f'acc_{name}': acc[name] for name in names}, **{f'mean_class_acc_{name}': mca[name] for name in names},
         pseudo_label_gain=gain, pseudo_label_gain_mean_class=round(mca['stage1_2_3'] - mca['stage3_control'], 4),
         pseudo_label_accuracy=round(mean('stage1_2_3', 'unsup_pseudo_acc'), 4),

@@ -1,6 +1,6 @@
 """Method B on SynthFER: mining quality, distillation, final accuracy, mining cost.
 
-    python benchmarks/method_b.py --quick
+    python benchmarks/omni_distill.py --quick
 
 Runs the quick method B config (5 % of SynthFER's 12k training labels, the 10k pool with 15 %
 distractors) through
@@ -50,7 +50,7 @@ from mmfer.models.distillers import DISTILLED_FILE, convnet, siamese_augment
 from mmfer.registry import DATASETS
 from mmfer.utils.quick import QUICK_DATA_ROOT, ensure_quick_data
 
-CONFIG = 'configs/method_b/omni-distill_resnet18-w16_quick48_synthfer-5pct.py'
+CONFIG = 'configs/omni_distill/omni-distill_resnet18-w16_quick48_synthfer-5pct.py'
 SUPERVISED = 'configs/supervised/resnet18-w16_1xb64_synthfer-quick48.py'
 DISTRACTORS = ('nonface', 'occluded', 'tiny')
 
@@ -64,7 +64,7 @@ def parse_args():
     parser.add_argument('--ipc-iters', type=int, default=300, help='iterations of the ipc-10 arms')
     parser.add_argument('--compare-epochs', type=int, default=10, help='epochs of the train-time arms')
     parser.add_argument('--reuse', action='store_true', help="resume the loop's finished stages from a previous run")
-    parser.add_argument('--work-dir', default=osp.join(REPO, 'work_dirs', 'bench_method_b'))
+    parser.add_argument('--work-dir', default=osp.join(REPO, 'work_dirs', 'bench_omni_distill'))
     parser.add_argument('--options', nargs='+', action=DictAction, default={},
                         help='overrides of the method B config (e.g. train_cfg.distiller.iterations=1000)')
     parser.add_argument('--mine-rss', nargs=3, metavar=('CONFIG', 'CHECKPOINT', 'LIST'), help=argparse.SUPPRESS)
@@ -189,7 +189,7 @@ def main():
     cfg.merge_from_dict(args.options)
     wd = osp.join(args.work_dir, 'omni')
     cfg.work_dir, cfg.log_level = wd, 'WARNING'
-    cfg.experiment_name = f'method_b_{time.time_ns()}'
+    cfg.experiment_name = f'omni_distill_{time.time_ns()}'
     cfg.resume = args.reuse
     start = time.time()
     Runner.from_cfg(cfg).train()
@@ -254,7 +254,7 @@ def main():
     acc = lambda m: round(m['accuracy/top1'] / 100, 4)  # noqa: E731
     acc_labeled, acc_final = results['primitive']['accuracy/top1'] / 100, results['final']['accuracy/top1'] / 100
     out = dict(
-        benchmark='method_b', quick=args.quick, label_ratio=args.ratio,
+        benchmark='omni_distill', quick=args.quick, label_ratio=args.ratio,
         mined_count=quality['mined_count'], mined_precision=round(quality['mined_precision'], 4),
         distractor_rejection=round(quality['distractor_rejection'], 4),
         mined_per_class=results['mining']['mined_per_class'], pool_skipped=results['mining']['skipped'],
