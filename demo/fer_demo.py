@@ -23,7 +23,7 @@ import cv2
 import mmcv
 from mmengine.utils import ProgressBar
 
-from mmfer.apis import FERInferencer
+from mmfer.apis import FERInferencer, default_device
 from mmfer.utils import atomic_open
 
 IMAGE_EXT = ('.jpg', '.jpeg', '.png', '.bmp', '.webp', '.tif', '.tiff')
@@ -45,12 +45,12 @@ def parse_args():
                         help='an image without a detected face: no result, or the whole image as one face')
     parser.add_argument('--max-faces', type=int, default=None)
     parser.add_argument('--margin', type=float, default=0.2, help='context added around each box')
-    parser.add_argument('--device', default='cpu')
+    parser.add_argument('--device', default=None, help='default: cuda where a GPU is present, else cpu')
     parser.add_argument('--frame-step', type=int, default=1, help='classify every n-th video frame')
     return parser.parse_args()
 
 
-def face_detector(args):
+def face_detector(args, device):
     if args.detector == 'none':
         return None
     if args.detector == 'cascade':
@@ -58,7 +58,7 @@ def face_detector(args):
     if not args.det_config:
         raise SystemExit('--detector mmdet needs --det-config (and usually --det-checkpoint)')
     return dict(type='MMDetFaceDetector', config=args.det_config, checkpoint=args.det_checkpoint,
-                score_thr=args.det_score_thr, labels=args.det_labels, device=args.device)
+                score_thr=args.det_score_thr, labels=args.det_labels, device=device)
 
 
 def output_paths(paths, out_dir):
@@ -145,7 +145,8 @@ def main():
             raise SystemExit(f'no images ({", ".join(IMAGE_EXT)}) in {args.input}')
     elif not osp.isfile(args.input):
         raise SystemExit(f'no such file or folder: {args.input}')
-    inferencer = FERInferencer(args.config, args.checkpoint, device=args.device, face_detector=face_detector(args),
+    device = args.device or default_device()
+    inferencer = FERInferencer(args.config, args.checkpoint, device=device, face_detector=face_detector(args, device),
                                margin=args.margin, no_face=args.no_face, max_faces=args.max_faces)
     os.makedirs(args.out_dir, exist_ok=True)
     out = osp.join(args.out_dir, 'results.json')

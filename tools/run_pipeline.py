@@ -20,6 +20,7 @@ to ``<work-dir>/configs/<stage>.py``. A second run reuses finished stages and re
 (mining and distillation progress bars at most every 15 s).
 """
 import argparse
+import contextlib
 import copy
 import json
 import os
@@ -33,6 +34,7 @@ from typing import Optional
 from mmengine.config import Config, DictAction
 
 from mmfer.utils import register_all_modules
+from mmfer.utils.inprocess import run_script
 from mmfer.utils.quick import (METHOD_B, QUICK_BUDGETS, QUICK_DATA, QUICK_DATA_ROOT, ensure_quick_data, last_checkpoint,
                                quick_arms, reusable, set_data_root, without_unlabeled_loss)
 
@@ -60,20 +62,33 @@ def parse_args():
                         help='unlabeled pool faces (with distractors)')
     parser.add_argument('--omni-distill-options', nargs='+', action=DictAction, default={},
                         help="overrides of method B's config, e.g. train_cfg.distiller.type=GradientMatching")
-    parser.add_argument('--skip', nargs='*', default=[], choices=['ssfer', 'omni_distill'])
+    parser.add_argument('--skip', nargs='*', default=[], choices=['ssfer', 'omni_distill', 'baselines'],
+                        help='leave out method A, method B, or the supervised and stage III control runs '
+                        '(method B then trains its own primitive)')
+    parser.add_argument('--in-process', action='store_true',
+                        help='run every stage in this process (no interpreter start per stage; its output goes to '
+                        'its log only)')
     return parser.parse_args()
 
 
 class Pipeline:
     """Runs stages through tools/train.py and tools/test.py, reusing what a previous run finished."""
 
-    def __init__(self, work_dir: str) -> None:
+    def __init__(self, work_dir: str, in_process: bool = False) -> None:
         self.work_dir = work_dir
+        self.in_process = in_process
         os.makedirs(osp.join(work_dir, 'configs'), exist_ok=True)
         self.seconds = {}
 
     def _run(self, name: str, args: list, log: str) -> None:
         start = time.time()
+        if self.in_process:
+            with open(log, 'a') as f, contextlib.redirect_stdout(f), contextlib.redirect_stderr(f):
+                code = run_script(*args)
+            if code:
+                raise SystemExit(f'{name} failed (exit {code}); see {log}')
+            self.seconds[name] = self.seconds.get(name, 0) + time.time() - start
+            return
         with open(log, 'a') as f:
             proc = subprocess.Popen([sys.executable] + args, cwd=REPO, stdout=subprocess.PIPE,
                                     stderr=subprocess.STDOUT, text=True, bufsize=1)
@@ -150,14 +165,16 @@ def main():
     budgets = dict(QUICK_BUDGETS[args.backbone])
     budgets.update({k: getattr(args, k) for k in budgets if getattr(args, k)})
     arms = quick_arms(REPO, args.backbone, root, split, **budgets)
-    run = Pipeline(work_dir)
+    run = Pipeline(work_dir, args.in_process)
     rows, pictures = [], {}
     kind = dict(resnet='ResNet', vit='ViT')[args.backbone]
 
-    supervised = run.train('supervised', checkpoints(arms['supervised']))
-    label = f'supervised {kind}' + (' (= method B primitive)' if kind == 'ResNet' else ' (labeled only)')
-    rows.append((label, run.test('supervised', supervised), supervised))
-    pictures['confusion matrix (supervised)'] = osp.join(work_dir, 'supervised', 'confusion_matrix.png')
+    supervised = None
+    if 'baselines' not in args.skip:
+        supervised = run.train('supervised', checkpoints(arms['supervised']))
+        label = f'supervised {kind}' + (' (= method B primitive)' if kind == 'ResNet' else ' (labeled only)')
+        rows.append((label, run.test('supervised', supervised), supervised))
+        pictures['confusion matrix (supervised)'] = osp.join(work_dir, 'supervised', 'confusion_matrix.png')
 
     if 'ssfer' not in args.skip:
         cfg = checkpoints(arms['stage1'])
@@ -177,8 +194,9 @@ def main():
         cfg.load_from = stage2  # stage II's weights (its EMA weights where it ran an EMA hook)
         stage3 = run.train('stage3', cfg)
         rows.append(('method A, stage I + II + III', run.test('stage3', stage3), stage3))
-        control = run.train('stage3_control', without_unlabeled_loss(copy.deepcopy(cfg)))
-        rows.append(('  stage III control (no unlabeled loss)', run.test('stage3_control', control), control))
+        if 'baselines' not in args.skip:
+            control = run.train('stage3_control', without_unlabeled_loss(copy.deepcopy(cfg)))
+            rows.append(('  stage III control (no unlabeled loss)', run.test('stage3_control', control), control))
         curves = osp.join(work_dir, 'stage3', 'pseudo_labels.png')
         run._run('stage3:curves', ['tools/analysis/plot_curves.py', osp.join(work_dir, 'stage3'), '--keys',
                                    'unsup_mask_rate', 'unsup_pseudo_acc', 'unsup_threshold', '--out', curves],
@@ -191,14 +209,14 @@ def main():
         cfg = set_data_root(Config.fromfile(osp.join(REPO, METHOD_B)), root)
         cfg.train_dataloader.dataset.split_file = split
         cfg.train_cfg.pool.data_root = osp.join(root, 'pool')
-        if kind == 'ResNet':  # the supervised run is the primitive model: trained once
+        if kind == 'ResNet' and supervised:  # the supervised run is the primitive model: trained once
             cfg.train_cfg.primitive = dict(checkpoint=supervised)
         cfg.merge_from_dict(args.omni_distill_options)
         results = run.train('omni_distill', cfg, 'results.json')
         with open(results) as f:
             results = json.load(f)
         wd = osp.join(work_dir, 'omni_distill')
-        if kind != 'ResNet':
+        if kind != 'ResNet' or not supervised:
             rows.append(('method B primitive (ResNet, labeled only)', results['primitive'], osp.join(wd, 'primitive')))
         # the final model trains on labeled + distilled faces, and the mined ones too with use_mined
         joined = '+' if cfg.train_cfg.final.get('use_mined') else '->'
@@ -219,6 +237,8 @@ def main():
         print(f"  {label:<56} {shown(path)}{'' if osp.exists(path) else ' (missing)'}")
     if run.seconds:
         print('\nseconds this run: ' + ', '.join(f'{k} {v:.0f}' for k, v in run.seconds.items()))
+        with open(osp.join(work_dir, 'seconds.json'), 'w') as f:
+            json.dump(run.seconds, f, indent=1)
     print(f'wall time {time.time() - start:.0f} s; configs in {shown(work_dir)}/configs/')
 
 

@@ -7,6 +7,7 @@ import argparse
 import os
 import os.path as osp
 
+import torch
 from mmengine.config import Config, DictAction
 from mmengine.runner import Runner
 
@@ -22,7 +23,8 @@ def parse_args():
     parser.add_argument('--resume', nargs='?', type=str, const='auto',
                         help='resume from this checkpoint, or from the newest readable one in the work dir when no '
                         'path is given (a fresh start when it holds none)')
-    parser.add_argument('--amp', action='store_true', help='enable automatic mixed precision training')
+    parser.add_argument('--amp', action='store_true',
+                        help='mixed precision (AmpOptimWrapper; bf16 where the GPU supports it, else fp16); GPU only')
     parser.add_argument('--no-validate', action='store_true', help='skip validation during training')
     parser.add_argument('--auto-scale-lr', action='store_true', help='scale lr with the total batch size')
     parser.add_argument('--no-pin-memory', action='store_true', help='disable pin_memory of the dataloaders')
@@ -47,9 +49,13 @@ def merge_args(cfg, args):
         cfg.work_dir = args.work_dir
     elif cfg.get('work_dir', None) is None:
         cfg.work_dir = osp.join('./work_dirs', osp.splitext(osp.basename(args.config))[0])
-    if args.amp:
+    if args.amp:  # mmengine's AmpOptimWrapper, as mmpretrain's tool; bf16 where the GPU has it
+        if not torch.cuda.is_available():
+            raise SystemExit('--amp needs a GPU: mmengine\'s AmpOptimWrapper runs on CUDA (or NPU / MLU / MUSA) only')
         cfg.optim_wrapper.type = 'AmpOptimWrapper'
         cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
+        if torch.cuda.is_bf16_supported():
+            cfg.optim_wrapper.setdefault('dtype', 'bfloat16')
     if args.resume == 'auto':
         # None: nothing to resume from in the work dir, and mmengine starts afresh
         cfg.resume, cfg.load_from = True, find_resume_checkpoint(cfg.work_dir) if osp.isdir(cfg.work_dir) else None

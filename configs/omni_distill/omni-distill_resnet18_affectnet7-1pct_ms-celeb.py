@@ -3,7 +3,7 @@
 #       --out data/affectnet/splits/affectnet7_labeled_1pct_seed0.json
 _base_ = ['./omni-distill_resnet18_rafdb-5pct_ms-celeb.py']
 train_dataloader = dict(
-    _delete_=True, batch_size=64, num_workers=8, persistent_workers=True,
+    _delete_=True, batch_size=64, num_workers=8, persistent_workers=True, pin_memory=True,
     sampler=dict(type='DefaultSampler', shuffle=True),
     dataset=dict(type='AffectNet', data_root='data/affectnet', ann_file='training.csv', num_classes=7,
                  split_file='data/affectnet/splits/affectnet7_labeled_1pct_seed0.json',

@@ -25,13 +25,19 @@ def _test_pipeline(dataset: dict) -> list:
     return dataset['pipeline']
 
 
-def build_classifier(config: Union[str, Config], checkpoint: Optional[str] = None, device: str = 'cpu'):
+def default_device() -> str:
+    """``'cuda'`` where a GPU is present, else ``'cpu'``."""
+    return 'cuda' if torch.cuda.is_available() else 'cpu'
+
+
+def build_classifier(config: Union[str, Config], checkpoint: Optional[str] = None, device: Optional[str] = None):
     """An mmfer / mmpretrain classifier from a config (any ``default_scope``) and checkpoint.
 
     The model carries ``_config`` and ``_dataset_meta`` (the classes, from the checkpoint's meta or
     the test dataset's ``METAINFO``), as mmpretrain's ``get_model`` leaves them, so mmpretrain's
     inferencers accept it. The checkpoint is loaded strictly (:func:`~mmfer.utils.load_strict`): weights
-    that do not fit the config's model are an error naming the file, never random layers.
+    that do not fit the config's model are an error naming the file, never random layers. ``device``
+    defaults to ``'cuda'`` where a GPU is present, else ``'cpu'``.
     """
     cfg = Config.fromfile(config) if isinstance(config, (str, Path)) else copy.deepcopy(config)
     cfg.model.setdefault('data_preprocessor', cfg.get('data_preprocessor', None))
@@ -43,7 +49,7 @@ def build_classifier(config: Union[str, Config], checkpoint: Optional[str] = Non
         if not meta and 'test_dataloader' in cfg:
             meta = dict(getattr(DATASETS.get(cfg.test_dataloader.dataset.type), 'METAINFO', {}))
     model._config, model._dataset_meta, model._metainfo = cfg, meta, None
-    return model.to(device).eval()
+    return model.to(device or default_device()).eval()
 
 
 class FERInferencer(ImageClassificationInferencer):
@@ -66,7 +72,7 @@ class FERInferencer(ImageClassificationInferencer):
         model: config path or ``Config`` of a classifier (ImageClassifier, FacialMixupClassifier,
             SemiFERClassifier — the latter predicts with its teacher).
         pretrained: checkpoint path.
-        device: e.g. ``'cpu'``, ``'cuda:0'``.
+        device: e.g. ``'cpu'``, ``'cuda:0'``; by default a GPU where present.
         face_detector: ``TASK_UTILS`` config of a face detector, ``'cascade'`` for OpenCV's
             bundled one, or ``None``.
         margin: each side of a detected box grows by this fraction of its size before cropping
@@ -76,7 +82,7 @@ class FERInferencer(ImageClassificationInferencer):
         classes: class names (default: from the checkpoint or the dataset).
     """
 
-    def __init__(self, model: Union[str, Config], pretrained: Optional[str] = None, device: str = 'cpu',
+    def __init__(self, model: Union[str, Config], pretrained: Optional[str] = None, device: Optional[str] = None,
                  face_detector: Union[dict, str, None] = 'cascade', margin: float = 0.2, no_face: str = 'skip',
                  max_faces: Optional[int] = None, classes: Optional[Sequence[str]] = None) -> None:
         if no_face not in ('skip', 'whole'):

@@ -33,7 +33,7 @@ def eval_pipeline(cfg) -> List[dict]:
     return pipeline
 
 
-def build_miner(cfg, checkpoint: str, device: str = 'cpu') -> 'ReliableSampleMiner':
+def build_miner(cfg, checkpoint: str, device: Optional[str] = None) -> 'ReliableSampleMiner':
     """Method B's miner for a config: its classifier with every weight from ``checkpoint``, the class
     prototypes of its labeled training set (read through :func:`eval_pipeline`), and the miner that
     ``train_cfg.mining`` describes (a TASK_UTILS config, ``type='ReliableSampleMiner'`` by default; the

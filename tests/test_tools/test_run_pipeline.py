@@ -1,5 +1,4 @@
 """tools/run_pipeline.py end to end on tiny SynthFER, then again reusing every stage."""
-import contextlib
 import importlib.util
 import json
 import os.path as osp
@@ -37,21 +36,14 @@ def test_stage_output_goes_to_its_log_and_progress_lines_to_the_console(tmp_path
         pipeline._run('broken', ['-c', 'raise SystemExit(3)'], log)
 
 
-def test_pipeline_prints_the_table_and_reuses_finished_stages(tmp_path, monkeypatch, capfd, run_script):
-    def in_process(self, name, args, log):  # Pipeline._run without a new interpreter per stage
-        with open(log, 'a') as f, contextlib.redirect_stdout(f), contextlib.redirect_stderr(f):
-            code = run_script(*args)
-        if code:
-            raise SystemExit(f'{name} failed (exit {code}); see {log}')
-
+def test_pipeline_prints_the_table_and_reuses_finished_stages(tmp_path, monkeypatch, capfd):
     def pipeline(*args):
         capfd.readouterr()
         monkeypatch.setattr(sys, 'argv', ['run_pipeline.py', '--work-dir', str(tmp_path / 'wd'), '--data-root',
-                                          str(tmp_path / 'data'), *args])
+                                          str(tmp_path / 'data'), '--in-process', *args])
         run_pipeline.main()
         return capfd.readouterr().out
 
-    monkeypatch.setattr(run_pipeline.Pipeline, '_run', in_process)
     out = pipeline(*TINY)
     assert '37 labeled faces (25% of 140)' in out  # round(0.25 * n) per class of the tiny set
     wd = tmp_path / 'wd'

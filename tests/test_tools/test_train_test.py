@@ -214,3 +214,10 @@ def test_resume_falls_back_to_the_newest_readable_checkpoint(synthfer_root, tmp_
     assert f'resuming from {tmp_path}/epoch_1.pth, the newest readable checkpoint; skipped: {last}' in log
     assert 'resumed epoch: 1, iter: 3' in log
     assert torch.load(str(tmp_path / 'epoch_3.pth'), map_location='cpu', weights_only=False)['meta']['epoch'] == 3
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason='the CPU refusal')
+def test_amp_without_a_gpu_is_a_clear_error(tmp_path, run_tool):
+    cfg_path = osp.join(REPO, 'configs', 'supervised', 'resnet18_1xb64_synthfer.py')
+    code, log = run_tool('tools/train.py', cfg_path, '--amp', '--work-dir', tmp_path)
+    assert code == 1 and "--amp needs a GPU: mmengine's AmpOptimWrapper runs on CUDA" in log

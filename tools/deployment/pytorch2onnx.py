@@ -51,6 +51,8 @@ def parse_args():
     parser.add_argument('--opset', type=int, default=17)
     parser.add_argument('--check', nargs='*', default=[], help='images (aligned faces) to compare outputs on')
     parser.add_argument('--atol', type=float, default=1e-4)
+    parser.add_argument('--device', default=None, help='where the graph is traced and the check runs '
+                        '(default: cuda where a GPU is present, else cpu)')
     return parser.parse_args()
 
 
@@ -59,7 +61,8 @@ def export(inferencer: FERInferencer, out: str, opset: int = 17) -> tuple:
     wrapper = ExportWrapper(inferencer.model).eval()
     probe = inferencer.pipeline(dict(img=np.zeros((32, 32, 3), np.uint8), img_shape=(32, 32), ori_shape=(32, 32)))
     h, w = probe['inputs'].shape[-2:]
-    torch.onnx.export(wrapper, (torch.zeros(1, 3, h, w),), out, dynamo=False, opset_version=opset,
+    probe = torch.zeros(1, 3, h, w, device=next(wrapper.parameters()).device)
+    torch.onnx.export(wrapper, (probe, ), out, dynamo=False, opset_version=opset,
                       input_names=['input'], output_names=['probs'],
                       dynamic_axes={'input': {0: 'batch'}, 'probs': {0: 'batch'}})
     return h, w
@@ -70,14 +73,14 @@ def check(inferencer: FERInferencer, onnx_file: str, images: list) -> float:
     import onnxruntime
     session = onnxruntime.InferenceSession(onnx_file, providers=['CPUExecutionProvider'])
     batch = next(inferencer.preprocess(images, batch_size=len(images)))
-    onnx_probs = session.run(None, {'input': batch['inputs'].float().numpy()})[0]
+    onnx_probs = session.run(None, {'input': batch['inputs'].float().cpu().numpy()})[0]
     torch_probs = np.stack([p['pred_scores'] for p in inferencer.postprocess(inferencer.forward(batch), None)])
     return float(np.abs(onnx_probs - torch_probs).max())
 
 
 def main():
     args = parse_args()
-    inferencer = FERInferencer(args.config, args.checkpoint, face_detector=None)
+    inferencer = FERInferencer(args.config, args.checkpoint, device=args.device, face_detector=None)
     size = export(inferencer, args.out, args.opset)
     print(f'wrote {args.out} (input N x 3 x {size[0]} x {size[1]} BGR 0-255, output N x {len(inferencer.classes)})')
     summary = dict(onnx=args.out, input_size=list(size), classes=list(inferencer.classes or []))

@@ -13,7 +13,7 @@ train_pipeline = [
 train_dataloader = dict(
     batch_size=32,
     num_workers=8,
-    persistent_workers=True,
+    persistent_workers=True, pin_memory=True,
     sampler=dict(type='DefaultSampler', shuffle=True),
     collate_fn=dict(type='default_collate'),
     dataset=dict(type='UnlabeledFaces', data_root=data_root, ann_file='', pipeline=train_pipeline))

@@ -14,8 +14,8 @@ test_pipeline = [
     dict(type='mmpretrain.Resize', scale=(img_size, img_size), backend='cv2', interpolation='bicubic'),
     dict(type='mmpretrain.PackInputs'),
 ]
-train_dataloader = dict(batch_size=64, num_workers=8, persistent_workers=True,
+train_dataloader = dict(batch_size=64, num_workers=8, persistent_workers=True, pin_memory=True,
                         sampler=dict(type='DefaultSampler', shuffle=True))
-val_dataloader = dict(batch_size=128, num_workers=8, persistent_workers=True,
+val_dataloader = dict(batch_size=128, num_workers=8, persistent_workers=True, pin_memory=True,
                       sampler=dict(type='DefaultSampler', shuffle=False))
 test_dataloader = val_dataloader

@@ -27,6 +27,6 @@ labeled = dict(type='RAFDB', data_root='data/rafdb', split='train', split_file=s
 unlabeled = dict(type='RAFDB', data_root='data/rafdb', split='train', split_file=split_file,
                  split_part='unlabeled', pipeline=unsup_pipeline)
 train_dataloader = dict(
-    _delete_=True, batch_size=128, num_workers=8, persistent_workers=True,
+    _delete_=True, batch_size=128, num_workers=8, persistent_workers=True, pin_memory=True,
     sampler=dict(type='mmdet.MultiSourceSampler', batch_size=128, source_ratio=[1, 1]),
     dataset=dict(type='ConcatDataset', datasets=[labeled, unlabeled]))

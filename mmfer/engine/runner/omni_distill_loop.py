@@ -217,7 +217,7 @@ class OmniDistillLoop(BaseLoop):
             sources = [self._mined_dataset(mined, pipeline)] if self.results['mining']['mined'] else []
             if cfg.pop('include_labeled', True):
                 sources.append(dict(copy.deepcopy(self.runner.cfg.train_dataloader.dataset), pipeline=pipeline))
-            model = build_classifier(self.runner.cfg, primitive)  # the distillers run on the CPU
+            model = build_classifier(self.runner.cfg, primitive, self._device())  # the distiller follows its device
             real = RealFaces(DATASETS.build(dict(type='ConcatDataset', datasets=sources, ignore_keys=['classes'])),
                              model.data_preprocessor, len(self.classes),
                              embed=lambda x: model.head.pre_logits(model.extract_feat(x)))

@@ -42,6 +42,7 @@ class RealFaces:
                              'raise the per-class caps before distilling')
         first = dataset[0]['inputs']
         self.shape = tuple(first.shape)
+        self.device = self.preprocess(dict(inputs=[first]), False)['inputs'].device
         self.cache = None
         if len(dataset) * first.numel() <= cache_bytes:
             bar = ProgressBar(len(dataset))
@@ -151,10 +152,13 @@ class BaseDistiller:
     def _generator(self, iteration: int) -> torch.Generator:
         return torch.Generator().manual_seed(self.seed * 1_000_003 + iteration + 1)
 
-    def _net(self, generator: torch.Generator, img_size: int, num_classes: Optional[int] = None) -> nn.Module:
+    def _net(self, generator: torch.Generator, img_size: int, num_classes: Optional[int] = None,
+             device: Optional[torch.device] = None) -> nn.Module:
+        """A freshly initialised ConvNet (drawn on the CPU from ``generator``, so every device starts from
+        the same weights), on ``device``."""
         with torch.random.fork_rng():
             torch.manual_seed(int(torch.randint(2**31 - 1, (1, ), generator=generator)))
-            return convnet(self.width, self.depth, img_size, num_classes)
+            return convnet(self.width, self.depth, img_size, num_classes).to(device)
 
     def _views(self, generator: torch.Generator, real: torch.Tensor, syn: torch.Tensor):
         return siamese_augment(generator, real, syn) if self.augment else [real, syn]
@@ -165,16 +169,20 @@ class BaseDistiller:
         raise NotImplementedError
 
     def run(self, real: RealFaces, state_file: Optional[str] = None) -> torch.Tensor:
-        """Distil ``real`` into ``(num_classes * ipc, 3, H, W)`` images (normalised, class-major)."""
+        """Distil ``real`` into ``(num_classes * ipc, 3, H, W)`` images (normalised, class-major).
+
+        Everything runs on the device of ``real``'s preprocessor (the primitive model's: the runner's
+        GPU under ``tools/train.py``); random draws stay on the CPU generator, so runs are reproducible.
+        """
         num_classes = len(real.by_class)
-        labels = torch.arange(num_classes).repeat_interleave(self.ipc)
         init = self._generator(-1)
         if self.init == 'real':
             syn = torch.cat([real.sample(c, self.ipc, init) for c in range(num_classes)])
         elif self.init == 'typical':
             syn = torch.cat([real.typical(c, self.ipc) for c in range(num_classes)])
         else:
-            syn = torch.randn((num_classes * self.ipc, ) + real.shape, generator=init)
+            syn = torch.randn((num_classes * self.ipc, ) + real.shape, generator=init).to(real.device)
+        labels = torch.arange(num_classes, device=syn.device).repeat_interleave(self.ipc)
         syn = syn.detach().clone().requires_grad_(True)
         optimizer = torch.optim.SGD([syn], lr=self.lr, momentum=self.momentum)
         start = 0
@@ -200,6 +208,7 @@ def write_distilled(images: torch.Tensor, ipc: int, classes, preprocess, out_dir
     """Write distilled images (class-major, in ``preprocess``'s output space) as PNG files that load back,
     through ``LoadFaceImage`` and ``preprocess``, to the same tensors up to 8-bit rounding; list them in
     ``distilled.txt`` and draw ``grid.png`` (a row per class). Returns the grid (BGR)."""
+    images = images.cpu()
     if getattr(preprocess, '_enable_normalize', False):  # back to 0-255
         images = images * preprocess.std.cpu() + preprocess.mean.cpu()
     pixels = images.clamp(0, 255).round().to(torch.uint8).permute(0, 2, 3, 1).numpy()

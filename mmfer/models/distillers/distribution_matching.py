@@ -17,7 +17,7 @@ class DistributionMatching(BaseDistiller):
     """
 
     def step(self, syn, real: RealFaces, labels, optimizer, generator) -> float:
-        net = self._net(generator, syn.shape[-1]).requires_grad_(False)
+        net = self._net(generator, syn.shape[-1], device=syn.device).requires_grad_(False)
         views = [self._views(generator, real.sample(c, self.batch_real, generator),
                              syn[c * self.ipc:(c + 1) * self.ipc]) for c in range(len(real.by_class))]
         # two forward passes over every class's views (the net normalises per sample): real ones without

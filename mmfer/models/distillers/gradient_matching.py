@@ -41,7 +41,7 @@ class GradientMatching(BaseDistiller):
 
     def step(self, syn, real: RealFaces, labels, optimizer, generator) -> float:
         num_classes = len(real.by_class)
-        net = self._net(generator, syn.shape[-1], num_classes)
+        net = self._net(generator, syn.shape[-1], num_classes, syn.device)
         params = list(net.parameters())
         net_opt = torch.optim.SGD(params, lr=self.net_lr)
         for ol in range(self.outer_loop):
@@ -49,7 +49,7 @@ class GradientMatching(BaseDistiller):
             for c in range(num_classes):
                 r, s = self._views(generator, real.sample(c, self.batch_real, generator),
                                    syn[c * self.ipc:(c + 1) * self.ipc])
-                target = torch.full((r.shape[0], ), c)
+                target = torch.full((r.shape[0], ), c, device=syn.device)
                 real_grads = [g.detach() for g in torch.autograd.grad(F.cross_entropy(net(r), target), params)]
                 syn_grads = torch.autograd.grad(F.cross_entropy(net(s), target[:s.shape[0]]), params,
                                                 create_graph=True)
