@@ -9,6 +9,7 @@ from typing import Optional, Sequence
 
 import cv2
 import numpy as np
+import torch
 
 from mmfer.registry import TASK_UTILS
 
@@ -59,12 +60,13 @@ class MMDetFaceDetector:
         score_thr: boxes below this score are dropped.
         labels: the detector's class indices that are faces (``None``: every class, for a
             face-only detector).
-        device: where the detector runs.
+        device: where the detector runs (default: a GPU where present).
     """
 
     def __init__(self, config: str, checkpoint: Optional[str] = None, score_thr: float = 0.5,
-                 labels: Optional[Sequence[int]] = None, device: str = 'cpu') -> None:
+                 labels: Optional[Sequence[int]] = None, device: Optional[str] = None) -> None:
         from mmdet.apis import init_detector
+        device = device or ('cuda' if torch.cuda.is_available() else 'cpu')
         self.model = init_detector(config, checkpoint, device=device)
         self.score_thr = score_thr
         self.labels = None if labels is None else list(labels)
