@@ -237,7 +237,7 @@ class OmniDistillLoop(BaseLoop):
             if time.time() - start > self.wait_timeout:
                 raise TimeoutError(f'rank {get_dist_info()[0]} waited {self.wait_timeout:.0f} s for rank 0 to write '
                                    f'{path}; raise train_cfg.wait_timeout if distillation takes longer')
-            time.sleep(2)
+            time.sleep(min(2.0, self.wait_timeout / 10))
 
     def _write_distilled(self, images, ipc: int, out_dir: str, real: RealFaces) -> None:
         grid = write_distilled(images, ipc, self.classes, real.preprocess, out_dir)
