@@ -133,8 +133,6 @@ class FERDataset(SkipCounter, BaseDataset):
             self.count_skip(self.get_data_info(idx).get('img_path'), 'unreadable image (ignore_empty=True)')
         return data
 
-    read_lines = staticmethod(read_lines)
-
 
 def face_box(x1: float, y1: float, x2: float, y2: float) -> np.ndarray:
     """A face box in the ``gt_bboxes`` layout mmcv's transforms update."""

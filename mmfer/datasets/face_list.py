@@ -5,7 +5,7 @@ from typing import List, Sequence
 import numpy as np
 
 from mmfer.registry import DATASETS
-from .base import AnnotationError, FERDataset, UniqueNames
+from .base import AnnotationError, FERDataset, UniqueNames, read_lines
 
 
 @DATASETS.register_module()
@@ -38,7 +38,7 @@ class FaceList(FERDataset):
     def load_annotations(self) -> List[dict]:
         num_classes = len(self.CLASSES)
         data_list, names = [], UniqueNames(self.ann_file)
-        for lineno, line in self.read_lines(self.ann_file):
+        for lineno, line in read_lines(self.ann_file):
             parts = line.split('\t')
             try:
                 assert len(parts) in (2, 4, 5)

@@ -3,7 +3,7 @@ import os.path as osp
 from typing import Dict, List, Optional
 
 from mmfer.registry import DATASETS
-from .base import AnnotationError, FERDataset, UniqueNames, face_box
+from .base import AnnotationError, FERDataset, UniqueNames, face_box, read_lines
 
 RAFDB_CLASSES = ('Surprise', 'Fear', 'Disgust', 'Happiness', 'Sadness', 'Anger', 'Neutral')
 
@@ -42,7 +42,7 @@ class RAFDB(FERDataset):
     def _load_boxes(self) -> Dict[str, tuple]:
         path = osp.join(self.data_root, self.face_box_file)
         boxes = {}
-        for lineno, line in self.read_lines(path):
+        for lineno, line in read_lines(path):
             parts = line.split()
             try:
                 boxes[parts[0]] = tuple(float(v) for v in parts[1:5])
@@ -55,7 +55,7 @@ class RAFDB(FERDataset):
         boxes = self._load_boxes() if self.face_box_file else {}
         num_classes = len(self.CLASSES)
         data_list, names = [], UniqueNames(self.ann_file)
-        for lineno, line in self.read_lines(self.ann_file):
+        for lineno, line in read_lines(self.ann_file):
             parts = line.split()
             if len(parts) != 2 or not parts[1].lstrip('-').isdigit():
                 raise AnnotationError(self.ann_file, lineno, f'expected "<name>.jpg <label 1-7>", got {line!r}')

@@ -33,13 +33,14 @@ def eval_pipeline(cfg) -> List[dict]:
     return pipeline
 
 
-def build_miner(cfg, checkpoint: str, device: Optional[str] = None) -> 'ReliableSampleMiner':
+def build_miner(cfg, checkpoint: str, device: Optional[str] = None,
+                mining: Optional[dict] = None) -> 'ReliableSampleMiner':
     """Method B's miner for a config: its classifier with every weight from ``checkpoint``, the class
     prototypes of its labeled training set (read through :func:`eval_pipeline`), and the miner that
-    ``train_cfg.mining`` describes (a TASK_UTILS config, ``type='ReliableSampleMiner'`` by default; the
-    keys of :data:`MINING_LOOP_DEFAULTS` belong to the loop)."""
+    ``mining`` (default: ``train_cfg.mining``) describes (a TASK_UTILS config, ``type='ReliableSampleMiner'``
+    by default; the keys of :data:`MINING_LOOP_DEFAULTS` belong to the loop)."""
     from mmfer.apis import build_classifier  # here: mmpretrain.apis, under it, is slow to import
-    mining = dict(cfg.train_cfg.get('mining') or {})
+    mining = dict(cfg.train_cfg.get('mining') or {} if mining is None else mining)
     model = build_classifier(cfg, checkpoint, device)
     labeled = DATASETS.build(dict(copy.deepcopy(cfg.train_dataloader.dataset), pipeline=eval_pipeline(cfg)))
     loader = DataLoader(labeled, batch_size=mining.get('batch_size', MINING_LOOP_DEFAULTS['batch_size']),

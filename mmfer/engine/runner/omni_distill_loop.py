@@ -166,9 +166,7 @@ class OmniDistillLoop(BaseLoop):
         if self.resume and osp.exists(mined) and osp.exists(summary_file):
             self.runner.logger.info(f'OmniDistillLoop: mining already done ({mined})')
         else:
-            miner_cfg = copy.deepcopy(self.runner.cfg)
-            miner_cfg.train_cfg.mining = self.mining_cfg
-            miner = build_miner(miner_cfg, primitive, self._device())
+            miner = build_miner(self.runner.cfg, primitive, self._device(), self.mining_cfg)
             pool_cfg = dict(self.pool_cfg, test_mode=True)
             pool_cfg.setdefault('pipeline', eval_pipeline(self.runner.cfg))
             pool = DATASETS.build(pool_cfg)
