@@ -1,10 +1,13 @@
 """Facial expression recognition on an image, a folder of images or a video file.
 
-    python demo/fer_demo.py INPUT CONFIG CHECKPOINT [--out-dir DIR] [--detector cascade|none|mmdet]
+    python demo/fer_demo.py INPUT CONFIG CHECKPOINT [--out-dir DIR] [--detector auto|mtcnn|cascade|none|mmdet]
 
-Faces are detected (OpenCV's bundled cascade by default; ``--detector mmdet --det-config C
+Faces are detected (MTCNN with five landmarks by default, OpenCV's bundled cascade where
+facenet-pytorch is missing or with ``--detector cascade``; ``--detector mmdet --det-config C
 --det-checkpoint W`` for any mmdet detector; ``--detector none`` for pre-aligned face crops),
-cropped and classified. Written to ``--out-dir``: each image annotated with boxes, classes and
+aligned onto a five-point template where the detector gives landmarks (else cropped with a margin)
+and classified, the faces of ``--batch-size`` images or video frames in one forward pass. Written
+to ``--out-dir``: each image annotated with boxes, classes and
 scores (``<name>.png``; ``<name>.<ext>.png`` when two inputs share a name), a video annotated
 frame by frame (``<name>_fer.mp4``), and ``results.json`` with every face's box and class scores
 (per image; per frame for a video). ``results.json`` is rewritten (atomically) after every image,
@@ -36,7 +39,10 @@ def parse_args():
     parser.add_argument('config', help='classifier config')
     parser.add_argument('checkpoint', help='classifier checkpoint')
     parser.add_argument('--out-dir', default='outputs/fer_demo')
-    parser.add_argument('--detector', default='cascade', choices=['cascade', 'none', 'mmdet'])
+    parser.add_argument('--detector', default='auto', choices=['auto', 'mtcnn', 'cascade', 'none', 'mmdet'],
+                        help='auto: mtcnn where facenet-pytorch is installed, else cascade')
+    parser.add_argument('--no-align', action='store_true', help='margin crops even where landmarks are found')
+    parser.add_argument('--batch-size', type=int, default=16, help='images or video frames per forward pass')
     parser.add_argument('--det-config', help='mmdet detector config (--detector mmdet)')
     parser.add_argument('--det-checkpoint', help='mmdet detector checkpoint (--detector mmdet)')
     parser.add_argument('--det-score-thr', type=float, default=0.5)
@@ -53,8 +59,8 @@ def parse_args():
 def face_detector(args, device):
     if args.detector == 'none':
         return None
-    if args.detector == 'cascade':
-        return dict(type='CascadeFaceDetector')
+    if args.detector in ('auto', 'mtcnn', 'cascade'):
+        return args.detector
     if not args.det_config:
         raise SystemExit('--detector mmdet needs --det-config (and usually --det-checkpoint)')
     return dict(type='MMDetFaceDetector', config=args.det_config, checkpoint=args.det_checkpoint,
@@ -87,43 +93,76 @@ def dump_atomic(obj, path):
         json.dump(obj, f, indent=1)
 
 
-def run_images(inferencer, paths, out_dir, results_file):
+def chunks(items, size):
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
+
+
+def run_images(inferencer, paths, out_dir, results_file, batch_size):
     outputs = output_paths(paths, out_dir)
     refuse_overwrites(paths, outputs + [results_file])
     results, bar = [], ProgressBar(len(paths))
-    for path, output in zip(paths, outputs):
-        try:
-            result = inferencer(path)[0]
-            if not cv2.imwrite(output, inferencer.draw(mmcv.imread(path), result)):
-                raise OSError(f'cannot write {output}')
-            result['output'] = output
-        except Exception as e:  # one bad file costs only itself
-            result = dict(img_path=path, error=f'{type(e).__name__}: {e}')
-            print(f'\n{path}: skipped ({result["error"]})', file=sys.stderr)
-        results.append(result)
+    for chunk in chunks(list(zip(paths, outputs)), batch_size):
+        imgs = {}
+        for path, _ in chunk:
+            try:
+                img = mmcv.imread(path)
+                if img is None:
+                    raise ValueError(f'cannot read the image {path}')
+                imgs[path] = img
+            except Exception as e:  # one bad file costs only itself
+                imgs[path] = e
+        good = [p for p, _ in chunk if not isinstance(imgs[p], Exception)]
+        found = dict(zip(good, inferencer([imgs[p] for p in good], batch_size=batch_size))) if good else {}
+        for path, output in chunk:
+            try:
+                if path not in found:
+                    raise imgs[path]
+                result = dict(img_path=path, **found[path])
+                if not cv2.imwrite(output, inferencer.draw(imgs[path], result)):
+                    raise OSError(f'cannot write {output}')
+                result['output'] = output
+            except Exception as e:
+                result = dict(img_path=path, error=f'{type(e).__name__}: {e}')
+                print(f'\n{path}: skipped ({result["error"]})', file=sys.stderr)
+            results.append(result)
+            bar.update()
         dump_atomic(results, results_file)
-        bar.update()
     return results
 
 
-def run_video(inferencer, path, out_dir, frame_step, results_file):
+def run_video(inferencer, path, out_dir, frame_step, results_file, batch_size):
     video = mmcv.VideoReader(path)
     if not video.opened or video.frame_cnt == 0:
         raise SystemExit(f'cannot read the video {path}: no frames (not a video, or a codec OpenCV lacks)')
     out = osp.join(out_dir, f'{osp.splitext(osp.basename(path))[0]}_fer.mp4')
     refuse_overwrites([path], [out, results_file])
     writer = cv2.VideoWriter(out, cv2.VideoWriter_fourcc(*'mp4v'), video.fps, (video.width, video.height))
-    frames, result, bar = [], None, ProgressBar(video.frame_cnt)
+    frames, bar = [], ProgressBar(video.frame_cnt)
     record = dict(video=path, output=out, fps=video.fps, frames=frames)
+    state = dict(last=None)
+
+    def flush(buffer):
+        """Classify the buffered frames that are due (every ``frame_step``-th) in one call; write them all."""
+        due = [(i, f) for i, f in buffer if i % frame_step == 0]
+        found = dict(zip([i for i, _ in due], inferencer([f for _, f in due], batch_size=batch_size))) if due else {}
+        for index, frame in buffer:
+            if index in found:
+                state['last'] = dict(found[index], frame=index)
+                frames.append(state['last'])
+            writer.write(inferencer.draw(frame, state['last']))  # skipped frames show the last result
+            bar.update()
+
+    buffer = []
     try:
         for index, frame in enumerate(video):
             if frame is None:
                 break
-            if index % frame_step == 0:
-                result = dict(inferencer(frame)[0], frame=index)
-                frames.append(result)
-            writer.write(inferencer.draw(frame, result))  # skipped frames show the last result
-            bar.update()
+            buffer.append((index, frame))
+            if sum(i % frame_step == 0 for i, _ in buffer) == batch_size:
+                flush(buffer)
+                buffer = []
+        flush(buffer)
     finally:
         writer.release()
         dump_atomic(record, results_file)
@@ -147,15 +186,16 @@ def main():
         raise SystemExit(f'no such file or folder: {args.input}')
     device = args.device or default_device()
     inferencer = FERInferencer(args.config, args.checkpoint, device=device, face_detector=face_detector(args, device),
-                               margin=args.margin, no_face=args.no_face, max_faces=args.max_faces)
+                               margin=args.margin, align=not args.no_align, no_face=args.no_face,
+                               max_faces=args.max_faces)
     os.makedirs(args.out_dir, exist_ok=True)
     out = osp.join(args.out_dir, 'results.json')
     if osp.isdir(args.input):
-        results = run_images(inferencer, paths, args.out_dir, out)
+        results = run_images(inferencer, paths, args.out_dir, out, args.batch_size)
     elif args.input.lower().endswith(VIDEO_EXT):
-        results = run_video(inferencer, args.input, args.out_dir, args.frame_step, out)
+        results = run_video(inferencer, args.input, args.out_dir, args.frame_step, out, args.batch_size)
     else:
-        results = run_images(inferencer, [args.input], args.out_dir, out)
+        results = run_images(inferencer, [args.input], args.out_dir, out, args.batch_size)
     items = results['frames'] if isinstance(results, dict) else results
     failed = [r for r in items if 'error' in r]
     faces = [r['faces'] for r in items if 'error' not in r]

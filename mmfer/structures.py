@@ -6,6 +6,8 @@ import torch
 
 #: Method A's fallback face box, [25, 25, 220, 220] on a 224 px image, as image fractions.
 DEFAULT_FACE_BOX = (25 / 224, 25 / 224, 220 / 224, 220 / 224)
+#: landmarks of a landmark face detector's rows (see mmfer.models.face_detectors)
+NUM_LANDMARKS = 5
 
 
 def batch_face_boxes(data_samples: List, height: int, width: int,
@@ -21,3 +23,10 @@ def batch_face_boxes(data_samples: List, height: int, width: int,
         box = None if s is None else s.get('gt_bboxes', None)
         boxes[i] = default if box is None else np.asarray(box, np.float32).reshape(-1, 4)[0]
     return torch.from_numpy(boxes).to(device)
+
+
+def split_detections(rows: np.ndarray):
+    """``(boxes (K, 4), scores (K,), landmarks (K, 5, 2) or None)`` of a detector's ``(K, 5|15)`` rows."""
+    rows = np.atleast_2d(np.asarray(rows, np.float32))
+    landmarks = rows[:, 5:5 + 2 * NUM_LANDMARKS].reshape(-1, NUM_LANDMARKS, 2) if rows.shape[1] >= 15 else None
+    return rows[:, :4], rows[:, 4], landmarks

@@ -64,9 +64,11 @@ fi
 say "installing mmengine, mmpretrain, mmdet and mmfer (editable, extras: $extras)"
 "${pip[@]}" install -qq "${links[@]}" -r "$repo/requirements/mminstall.txt"
 "${pip[@]}" install -qq "${links[@]}" -e "$repo[$extras]"
+# packages whose metadata pins an older torch but whose code runs on this stack (the MTCNN face detector)
+"${pip[@]}" install -qq --no-deps -r "$repo/requirements/nodeps.txt"
 
 if "$py" -c 'import transformers' 2>/dev/null; then
     say "WARNING: 'transformers' is installed in $venv; mmpretrain 1.2 fails to import beside it. Uninstall it."
 fi
-"$py" -c 'import mmcv.ops, mmdet.models, mmpretrain.models, mmfer; print("stack ok: mmfer", mmfer.__version__)'
+"$py" -c 'import mmcv.ops, mmdet.models, mmpretrain.models, facenet_pytorch, mmfer; print("stack ok: mmfer", mmfer.__version__)'
 say "done. Activate with: source $venv/bin/activate"

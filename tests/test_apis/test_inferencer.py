@@ -76,7 +76,7 @@ def test_aligned_face_is_one_face(classifier, synthfer_root):
 
 def test_several_faces_detected_cropped_and_classified(classifier, canvas):
     img, places = canvas
-    inferencer = FERInferencer(*classifier, margin=0.0)
+    inferencer = FERInferencer(*classifier, face_detector='cascade', margin=0.0)
     [result] = inferencer(img)
     assert 'img_path' not in result and (result['height'], result['width']) == img.shape[:2]
     assert len(result['faces']) == 3
@@ -87,7 +87,7 @@ def test_several_faces_detected_cropped_and_classified(classifier, canvas):
         crop = img[int(y1):int(y2), int(x1):int(x2)]
         np.testing.assert_allclose(face['pred_scores'], _direct(inferencer, crop), atol=1e-6)
     assert [f['det_score'] for f in result['faces']] == sorted((f['det_score'] for f in result['faces']), reverse=True)
-    assert len(FERInferencer(*classifier, max_faces=2)(img)[0]['faces']) == 2
+    assert len(FERInferencer(*classifier, face_detector='cascade', max_faces=2)(img)[0]['faces']) == 2
 
 
 def test_margin_crop_is_clipped_to_the_image(classifier):
@@ -130,7 +130,8 @@ def test_demo_on_a_folder_and_a_video(classifier, canvas, tmp_path, run_tool):
     cv2.imwrite(str(folder / 'three.png'), img)
     cv2.imwrite(str(folder / 'blank.jpg'), np.full((64, 64, 3), 90, np.uint8))
     (folder / 'notes.txt').write_text('not an image')
-    run = lambda *a: run_tool('demo/fer_demo.py', *a, *classifier, '--out-dir', tmp_path / 'out')  # noqa: E731
+    run = lambda *a: run_tool('demo/fer_demo.py', *a, *classifier, '--out-dir', tmp_path / 'out',  # noqa: E731
+                              '--detector', 'cascade')
     code, log = run(folder)
     assert code == 0, log[-3000:]
     results = json.load(open(tmp_path / 'out' / 'results.json'))
@@ -258,3 +259,37 @@ def test_demo_on_a_file_that_is_no_video(classifier, tmp_path, run_tool):
     code, log = run_tool('demo/fer_demo.py', fake, *classifier, '--out-dir', tmp_path / 'out', '--detector', 'none')
     assert code == 1 and f'cannot read the video {fake}: no frames' in log
     assert not osp.exists(tmp_path / 'out' / 'results.json')
+
+
+def test_real_photo_detect_align_classify(classifier):
+    """The astronaut photo through MTCNN: one face, aligned, its landmarks in the result, and its class
+    scores those of the aligned crop through the test pipeline."""
+    import skimage
+
+    from mmfer.datasets.transforms import ALIGN_SCALE, align_face
+    path = osp.join(osp.dirname(skimage.__file__), 'data', 'astronaut.png')
+    inferencer = FERInferencer(*classifier, device='cpu', face_detector='mtcnn')
+    [result] = inferencer(path)
+    [face] = result['faces']
+    assert face['aligned'] and face['detected'] and len(face['landmarks']) == 5
+    x1, y1, x2, y2 = face['bbox']
+    assert all(x1 <= x <= x2 and y1 <= y <= y2 for x, y in face['landmarks'])
+    crop = align_face(cv2.imread(path), np.float32(face['landmarks']), 112, ALIGN_SCALE)[0]
+    np.testing.assert_allclose(face['pred_scores'], _direct(inferencer, crop), atol=1e-6)
+    unaligned = FERInferencer(*classifier, device='cpu', face_detector='mtcnn', align=False, margin=0.0)(path)[0]
+    assert unaligned['faces'][0]['aligned'] is False
+    assert not np.allclose(unaligned['faces'][0]['pred_scores'], face['pred_scores'], atol=1e-6)
+
+
+def test_batched_inference_equals_face_by_face(classifier, canvas):
+    """Every face of every image in one call, 4 faces per forward pass, gives each image's own results."""
+    img, _ = canvas
+    inferencer = FERInferencer(*classifier, device='cpu', face_detector='cascade')
+    imgs = [img, img[:, :220].copy(), np.full((90, 90, 3), 90, np.uint8), img[:, ::-1].copy()]
+    together = inferencer(imgs, batch_size=4)
+    alone = [inferencer(i, batch_size=1)[0] for i in imgs]
+    assert [len(r['faces']) for r in together] == [len(r['faces']) for r in alone] == [3, 1, 0, 3]
+    for t, a in zip(together, alone):
+        for ft, fa in zip(t['faces'], a['faces']):
+            assert ft['bbox'] == fa['bbox']
+            np.testing.assert_allclose(ft['pred_scores'], fa['pred_scores'], atol=1e-5)

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 import torch
 
-from mmfer.models.distillers import DistributionMatching, RealFaces, gradient_distance, siamese_augment
+from mmfer.models.distillers import DistributionMatching, RealFaces, gradient_distance, moment_distance, siamese_augment
 from mmfer.registry import TASK_UTILS
 
 
@@ -106,7 +106,8 @@ def test_distribution_matching_step_is_the_per_class_sum():
     torch.testing.assert_close(syn.detach(), syn0 - 0.1 * ref.grad, rtol=1e-4, atol=1e-6)
 
 
-@pytest.mark.parametrize('cfg', [dict(type='DistributionMatching'),
+@pytest.mark.parametrize('cfg', [dict(type='DistributionMatching'), dict(type='DistributionMatching', moments=2),
+                                 dict(type='ImprovedDistributionMatching', num_models=2, max_model_steps=2),
                                  dict(type='GradientMatching', outer_loop=2, inner_steps=2)])
 def test_distillers_lower_the_matching_loss_and_resume_exactly(cfg, tmp_path):
     real = RealFaces(ToyFaces(), preprocess, 3)
@@ -119,8 +120,10 @@ def test_distillers_lower_the_matching_loss_and_resume_exactly(cfg, tmp_path):
 
     # killed after 4 iterations (state saved), then resumed to 6
     TASK_UTILS.build(dict(cfg, iterations=4, **common)).run(real, str(tmp_path / 'b.pth'))
-    resumed = TASK_UTILS.build(dict(cfg, iterations=6, **common)).run(real, str(tmp_path / 'b.pth'))
+    second = TASK_UTILS.build(dict(cfg, iterations=6, **common))
+    resumed = second.run(real, str(tmp_path / 'b.pth'))
     assert torch.allclose(resumed, images, atol=1e-6)
+    assert second.losses == pytest.approx(straight.losses, rel=1e-5) and len(second.losses) == 6
     assert torch.load(tmp_path / 'b.pth')['iteration'] == 6
 
 
@@ -133,3 +136,26 @@ def test_distribution_matching_moves_synthetic_means_towards_real():
     for _ in range(15):  # the same network each time: plain descent on one objective
         losses.append(dm.step(syn, real, None, opt, torch.Generator().manual_seed(0)))
     assert losses[-1] < 0.5 * losses[0]
+
+
+def test_moment_distance_adds_the_variances():
+    real, syn = torch.tensor([[0., 2.], [2., 4.]]), torch.tensor([[1., 3.], [1., 3.]])
+    assert float(moment_distance(real, syn, 1)) == 0  # same means
+    assert float(moment_distance(real, syn, 2)) == pytest.approx(2 * 2.0**2)  # variances 2 vs 0, two dims
+    with pytest.raises(ValueError, match='moments'):
+        DistributionMatching(moments=3)
+
+
+def test_improved_distribution_matching_trains_its_networks_and_renews_them():
+    """Each step trains the network it matched in one SGD step on the step's real faces; a network that has
+    had max_model_steps updates is replaced by a fresh one."""
+    real = RealFaces(ToyFaces(), preprocess, 3)
+    idm = TASK_UTILS.build(dict(type='ImprovedDistributionMatching', ipc=2, iterations=7, batch_real=8, width=8,
+                                depth=2, num_models=1, max_model_steps=3, ce_weight=1.0))
+    idm.run(real)
+    # one network, 7 steps: updated 3 times, replaced, 3 more, replaced, 1
+    assert idm.model_steps == [1]
+    first = idm.models[0]
+    idm.iterations = 8
+    idm.run(real)
+    assert idm.model_steps == [2] and idm.models[0] is not first  # run() starts from a fresh queue

@@ -4,6 +4,7 @@ from typing import Optional
 from mmcv.transforms import BaseTransform
 
 from mmfer.registry import TASK_UTILS, TRANSFORMS
+from mmfer.structures import split_detections
 
 
 @TRANSFORMS.register_module()
@@ -15,7 +16,8 @@ class DetectFaceBox(BaseTransform):
     ``(1, 4)`` ``gt_bboxes``. With no face found the sample keeps no box and the consumers
     (:class:`FacialMixup`, :class:`FaceMAEHead`) fall back to their ``default_box`` — method A's
     behaviour when its detector fails. ``results['face_detected']`` records which case applied
-    (``True`` also for an annotated box that was kept).
+    (``True`` also for an annotated box that was kept). A landmark detector (``MTCNNFaceDetector``)
+    also sets the face's five ``gt_landmarks`` (``(5, 2)``), which :class:`AlignFace` reads.
 
     Args:
         detector: a ``TASK_UTILS`` face detector config (default: OpenCV's bundled cascade).
@@ -30,10 +32,12 @@ class DetectFaceBox(BaseTransform):
         if results.get('gt_bboxes') is not None and not self.overwrite:
             results['face_detected'] = True
             return results
-        boxes = self.detector(results['img'])
+        boxes, _, landmarks = split_detections(self.detector(results['img']))
         results['face_detected'] = len(boxes) > 0
         if len(boxes):
-            results['gt_bboxes'] = boxes[:1, :4].copy()
+            results['gt_bboxes'] = boxes[:1].copy()
+            if landmarks is not None:
+                results['gt_landmarks'] = landmarks[0].copy()
         else:
             results.pop('gt_bboxes', None)
         return results

@@ -47,4 +47,6 @@ class FacialMixupClassifier(ImageClassifier):
         ce_real = soft_cross_entropy(real_logits, batch.real_target, reduction='none')
         loss_real = self.real_scale * (batch.real_weight * (ce_real + ce_real[batch.pair])).sum() / n
         loss_mix = self.mix_weight * soft_cross_entropy(mix_logits, batch.mixed_target, reduction='none').sum() / n
-        return dict(loss_mix=loss_mix, loss_real=loss_real)
+        # logged, not summed (no 'loss' in the names): how far the paper's rule lets the real images count
+        return dict(loss_mix=loss_mix, loss_real=loss_real, face_iou=batch.iou.mean().detach(),
+                    real_weight=batch.real_weight.mean().detach())

@@ -138,6 +138,8 @@ class BaseDistiller:
             :meth:`RealFaces.typical` picks by herding in the primitive model's feature space) or ``'noise'``.
         seed: seed of the whole optimisation.
         save_interval: iterations between saved states.
+
+    After :meth:`run`, ``losses`` holds the matching loss of every iteration (kept across resumes).
     """
 
     def __init__(self, ipc: int = 10, iterations: int = 1000, lr: float = 1.0, momentum: float = 0.5,
@@ -185,23 +187,33 @@ class BaseDistiller:
         labels = torch.arange(num_classes, device=syn.device).repeat_interleave(self.ipc)
         syn = syn.detach().clone().requires_grad_(True)
         optimizer = torch.optim.SGD([syn], lr=self.lr, momentum=self.momentum)
-        start = 0
+        start, self.losses = 0, []
         if state_file and osp.exists(state_file):
             state = torch.load(state_file, map_location='cpu')
             with torch.no_grad():
                 syn.copy_(state['images'])
             optimizer.load_state_dict(state['optimizer'])
-            start = state['iteration']
+            start, self.losses = state['iteration'], list(state.get('losses', []))
+            self.load_extra_state(state.get('extra', {}), syn.device)
             print_log(f'{type(self).__name__}: resuming at iteration {start} from {state_file}', 'current')
         bar = ProgressBar(self.iterations - start) if start < self.iterations else None
         for it in range(start, self.iterations):
             self.loss = self.step(syn, real, labels, optimizer, self._generator(it))
+            self.losses.append(self.loss)
             done = it + 1
             if state_file and (done % self.save_interval == 0 or done == self.iterations):
                 with atomic_open(state_file, 'wb') as f:
-                    torch.save(dict(images=syn.detach(), optimizer=optimizer.state_dict(), iteration=done), f)
+                    torch.save(dict(images=syn.detach(), optimizer=optimizer.state_dict(), iteration=done,
+                                    losses=self.losses, extra=self.extra_state()), f)
             bar.update()
         return syn.detach()
+
+    def extra_state(self) -> dict:
+        """What a subclass carries from one iteration to the next besides the images (saved with them)."""
+        return {}
+
+    def load_extra_state(self, state: dict, device: torch.device) -> None:
+        """Restore :meth:`extra_state` on resume."""
 
 
 def write_distilled(images: torch.Tensor, ipc: int, classes, preprocess, out_dir: str) -> np.ndarray:
