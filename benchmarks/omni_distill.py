@@ -11,15 +11,22 @@ distractors) through
   goal >= 0.95);
 * ``acc_labeled_only`` (the primitive model) and ``acc_final`` (labeled + distilled, + mined with the
   quick config's ``use_mined``), ``final_gain``;
-* ``acc_distilled_ipc10`` vs ``acc_random_ipc10``: dataset distillation's standard measure — a fresh
-  ConvNet of the distiller's architecture trained only on the distilled images (DSA augmentation, 500
-  full-batch SGD steps, mean of 3 seeds) against one trained on as many random real faces per class from
-  the distiller's sources (mined, plus labeled with ``include_labeled``); goal: distilled wins by >= 0.05.
-  ``*_resnet``: the same two sets under the quick ResNet and its recipe;
-* ``train_time_ratio``: training on the distilled set / on the whole mined set, same epochs (goal <= 0.1),
-  with both accuracies; the time is the sum of the training iterations' times (mmengine's
-  ``IterTimerHook``), without building the runner or validating, which cost the same whatever the
-  set; ``train_time_ratio_wall`` counts those too;
+* the fair measure of the distilled set (dataset distillation's standard one): a fresh ConvNet of the
+  distiller's architecture trained only on a small set (DSA augmentation, ``--eval-steps`` 300 SGD
+  steps, batch min(256, set), mean of 2 seeds; one seed for sets over 100 images), test top-1 and mean
+  class accuracy (the sets are balanced, the test set is not):
+  ``acc_distilled_ipc{1,10,50}`` / ``mean_class_acc_distilled_ipc{1,10,50}`` (the loop's
+  distiller at each IPC; the config's IPC is the loop's own set) against ``acc_random_ipc{...}`` /
+  ``mean_class_acc_random_ipc{...}`` (as many random real faces per class from the distiller's sources:
+  mined, plus labeled with ``include_labeled``), ``*_ipc10_soft`` (both with the primitive's class
+  probabilities as targets instead of hard labels), and ``acc_whole_set`` / ``mean_class_acc_whole_set``
+  (the same ConvNet on every mined + labeled face, one seed). Goals at IPC 10: distilled beats random by
+  0.10 mean class accuracy (``distilled_gain_mean_class``) and reaches half the whole set's
+  (``distilled_share_of_whole``, top-1). ``distilled/`` of each IPC has ``grid.png`` and ``loss.png``;
+* ``acc_final_distilled_only``: the cheap final of ``CHEAP_CONFIG`` (the primitive fine-tuned on labeled +
+  distilled faces) against ``acc_final_labeled_finetune`` (the same without the distilled faces) and the
+  full final; ``train_time_ratio_distilled_only``: its training time / the full final's (goal <= 0.1,
+  and above the primitive);
 * ``mining_throughput_ratio``: miner images/s / bare model inference images/s on the same pre-loaded
   batches (goal >= 0.9);
 * ``rss_growth``: peak RSS mining a 50k-entry pool / a 10k-entry pool - 1 (goal <= 0.10); the 50k list
@@ -28,8 +35,10 @@ distractors) through
 The last line printed is one JSON object.
 """
 import argparse
+import copy
 import csv
 import json
+import os
 import os.path as osp
 import random
 import resource
@@ -38,7 +47,7 @@ import sys
 import time
 
 import torch
-from common import REPO, quick_config, report, set_iter_schedule, train_and_eval
+from common import REPO, quick_config, report
 from mmengine.config import Config, DictAction
 from mmengine.dataset import pseudo_collate
 from mmengine.runner import Runner
@@ -46,12 +55,13 @@ from mmengine.runner import Runner
 from mmfer.apis import build_classifier
 from mmfer.datasets import skip_none_collate
 from mmfer.engine import build_miner, eval_pipeline
-from mmfer.models.distillers import DISTILLED_FILE, convnet, siamese_augment
-from mmfer.registry import DATASETS
+from mmfer.engine.runner.omni_distill_loop import plot_loss
+from mmfer.models.distillers import DISTILLED_FILE, convnet, siamese_augment, write_distilled
+from mmfer.registry import DATASETS, TASK_UTILS
 from mmfer.utils.quick import QUICK_DATA_ROOT, ensure_quick_data
 
 CONFIG = 'configs/omni_distill/omni-distill_resnet18-w16_quick48_synthfer-5pct.py'
-SUPERVISED = 'configs/supervised/resnet18-w16_1xb64_synthfer-quick48.py'
+CHEAP_CONFIG = 'configs/omni_distill/omni-distill_resnet18-w16_quick48_synthfer-5pct_distilled-only.py'
 DISTRACTORS = ('nonface', 'occluded', 'tiny')
 
 
@@ -61,8 +71,8 @@ def parse_args():
                         help='the quick config as it is (about 25 minutes; --reuse skips the finished loop stages)')
     parser.add_argument('--ratio', type=float, default=0.05)
     parser.add_argument('--seed', type=int, default=0)
-    parser.add_argument('--ipc-iters', type=int, default=300, help='iterations of the ipc-10 arms')
-    parser.add_argument('--compare-epochs', type=int, default=10, help='epochs of the train-time arms')
+    parser.add_argument('--ipcs', type=int, nargs='+', default=[1, 10, 50], help='images per class measured')
+    parser.add_argument('--eval-steps', type=int, default=300, help='SGD steps of the fair-measure ConvNets')
     parser.add_argument('--reuse', action='store_true', help="resume the loop's finished stages from a previous run")
     parser.add_argument('--work-dir', default=osp.join(REPO, 'work_dirs', 'bench_omni_distill'))
     parser.add_argument('--options', nargs='+', action=DictAction, default={},
@@ -100,24 +110,6 @@ def mining_quality(mined_file, pool_root):
                 distractor_rejection=1 - mined_distractors / max(1, len(distractors)))
 
 
-def face_list_cfg(cfg, ann_file, data_root='', pipeline=None):
-    classes = ('Surprise', 'Fear', 'Disgust', 'Happiness', 'Sadness', 'Anger', 'Neutral')
-    return dict(type='FaceList', ann_file=ann_file, data_root=data_root, classes=classes,
-                pipeline=pipeline or cfg.train_dataloader.dataset.pipeline)
-
-
-def train_on(ann_file, data_root, root, work_dir, name, iters=None, epochs=None):
-    cfg = quick_config(SUPERVISED, root)
-    cfg.train_dataloader.dataset = face_list_cfg(cfg, ann_file, data_root)
-    if iters:
-        set_iter_schedule(cfg, iters, warmup=20)
-    else:
-        cfg.train_cfg = dict(by_epoch=True, max_epochs=epochs, val_interval=epochs + 1)  # train_and_eval validates
-        cfg.param_scheduler = [dict(type='CosineAnnealingLR', by_epoch=True, begin=0, end=epochs, eta_min=1e-6,
-                                    convert_to_iter_based=True)]
-    return train_and_eval(cfg, work_dir, name)
-
-
 def tensors(dataset_cfg, preprocess):
     """Every image of a dataset config (eval pipeline) through ``preprocess``, and the labels."""
     dataset = DATASETS.build(dataset_cfg)
@@ -125,20 +117,27 @@ def tensors(dataset_cfg, preprocess):
     return batch['inputs'], torch.cat([s.gt_label for s in batch['data_samples']])
 
 
-def convnet_accuracy(images, labels, test_images, test_labels, width, depth, epochs=500, seeds=(0, 1, 2)):
+def convnet_accuracy(images, targets, test_images, test_labels, width, depth, steps=300, seeds=(0, 1)):
     """Dataset distillation's standard measure: a fresh ConvNet (the distiller's architecture) trained
-    on the small set alone with DSA augmentation (SGD 0.01, momentum 0.9, lr / 10 at half time, full
-    batch), test top-1 averaged over ``seeds``."""
-    accs = []
+    on the small set alone with DSA augmentation (SGD 0.01, momentum 0.9, lr / 10 at half time, batches of
+    min(256, set)), on hard labels ``(N,)`` or soft targets ``(N, K)``; test ``(top-1, mean class
+    accuracy)``, each the mean over ``seeds``."""
+    top1, mean_class = [], []
+    num_classes = 7
     for seed in seeds:
         torch.manual_seed(seed)
-        net = convnet(width, depth, images.shape[-1], 7)
+        net = convnet(width, depth, images.shape[-1], num_classes).to(images.device)
         opt = torch.optim.SGD(net.parameters(), lr=0.01, momentum=0.9, weight_decay=5e-4)
-        sched = torch.optim.lr_scheduler.MultiStepLR(opt, [epochs // 2], 0.1)
+        sched = torch.optim.lr_scheduler.MultiStepLR(opt, [steps // 2], 0.1)
         gen = torch.Generator().manual_seed(seed)
-        for _ in range(epochs):
-            [x] = siamese_augment(gen, images)
-            loss = torch.nn.functional.cross_entropy(net(x), labels)
+        for _ in range(steps):
+            if len(images) > 256:
+                pick = torch.randint(len(images), (256, ), generator=gen)
+                x, y = images[pick], targets[pick]
+            else:
+                x, y = images, targets
+            [x] = siamese_augment(gen, x)
+            loss = torch.nn.functional.cross_entropy(net(x), y)
             opt.zero_grad()
             loss.backward()
             opt.step()
@@ -146,8 +145,52 @@ def convnet_accuracy(images, labels, test_images, test_labels, width, depth, epo
         with torch.no_grad():
             net.eval()
             pred = torch.cat([net(b).argmax(1) for b in test_images.split(500)])
-        accs.append(float((pred == test_labels).float().mean()))
-    return sum(accs) / len(accs)
+        top1.append(float((pred == test_labels).float().mean()))
+        mean_class.append(float(sum((pred[test_labels == c] == c).float().mean() for c in range(num_classes))
+                                / num_classes))
+    return sum(top1) / len(top1), sum(mean_class) / len(mean_class)
+
+
+def fair_measure(loop, primitive, mined_file, args, test):
+    """The distilled sets at ``args.ipcs`` (the loop's own at its IPC, the loop's distiller at the others)
+    against random real faces and the whole set, under :func:`convnet_accuracy`; see the docstring."""
+    dcfg = copy.deepcopy(loop.distiller_cfg)
+    real = loop.real_faces(primitive, mined_file, dcfg.pop('include_labeled', True))
+    model = build_classifier(loop.runner.cfg, primitive, 'cpu')
+    width, depth = dcfg.get('width', 64), dcfg.get('depth', 3)
+    measure = lambda x, y, seeds=(0, 1): convnet_accuracy(x, y, *test, width, depth, args.eval_steps, seeds)  # noqa
+
+    def soft(x):
+        with torch.no_grad():
+            return torch.cat([model(b, mode='tensor').softmax(1) for b in x.split(256)])
+
+    out = {}
+    for ipc in args.ipcs:
+        ddir = osp.join(args.work_dir, f'distilled_ipc{ipc}')
+        if ipc == dcfg.get('ipc', 10):  # the loop's own distilled set, as the final model reads it
+            ddir = osp.join(loop.runner.work_dir, 'distilled')
+            x = tensors(dict(type='FaceList', ann_file=DISTILLED_FILE, data_root=ddir, classes=loop.classes,
+                             pipeline=eval_pipeline(loop.runner.cfg)), real.preprocess)[0]
+        else:
+            distiller = TASK_UTILS.build(dict(dcfg, ipc=ipc))
+            os.makedirs(ddir, exist_ok=True)
+            x = distiller.run(real, osp.join(ddir, 'state.pth') if args.reuse else None)
+            write_distilled(x, ipc, loop.classes, real.preprocess, ddir)
+            plot_loss(distiller, osp.join(ddir, 'loss.png'))
+        gen = torch.Generator().manual_seed(args.seed)
+        r = torch.cat([real.sample(c, ipc, gen) for c in range(len(loop.classes))])
+        y = torch.arange(len(loop.classes)).repeat_interleave(ipc)
+        seeds = (0, 1) if len(y) <= 100 else (0, )  # a batch of 256 costs 3.7x one of 70 (on 2 cores, ~0.5 s)
+        for name, images in (('distilled', x), ('random', r)):
+            out[f'acc_{name}_ipc{ipc}'], out[f'mean_class_acc_{name}_ipc{ipc}'] = measure(images, y, seeds)
+            if ipc == 10:
+                out[f'acc_{name}_ipc10_soft'], out[f'mean_class_acc_{name}_ipc10_soft'] = measure(images, soft(images))
+    whole = torch.cat([real._load(idx) for idx in real.by_class])
+    labels = torch.cat([torch.full((len(idx), ), c) for c, idx in enumerate(real.by_class)])
+    start = time.time()
+    out['acc_whole_set'], out['mean_class_acc_whole_set'] = measure(whole, labels, seeds=(0, ))
+    out['whole_set_seconds'], out['whole_set_size'] = time.time() - start, len(whole)
+    return {k: round(v, 4) if isinstance(v, float) else v for k, v in out.items()}
 
 
 def throughput(miner, pool, batches=8, batch_size=256, rounds=5):
@@ -192,44 +235,23 @@ def main():
     cfg.experiment_name = f'omni_distill_{time.time_ns()}'
     cfg.resume = args.reuse
     start = time.time()
-    Runner.from_cfg(cfg).train()
-    loop_seconds = time.time() - start
+    runner = Runner.from_cfg(cfg)
+    runner.train()
+    loop, loop_seconds = runner.train_loop, time.time() - start
     results = json.load(open(osp.join(wd, 'results.json')))
     mined_file = osp.join(wd, 'mined.txt')
     quality = mining_quality(mined_file, pool_root)
 
-    # ipc-10 arms: distilled images only vs as many random real faces per class, drawn from what the
-    # distiller saw (mined faces, and the labeled ones with include_labeled)
-    distilled = [line.split('\t') for line in open(osp.join(wd, 'distilled', 'distilled.txt'))]
-    ipc = len(distilled) // 7
-    real = [line.rstrip('\n').split('\t')[:2] for line in open(mined_file)]
-    if cfg.train_cfg.distiller.get('include_labeled', True):
-        labeled = DATASETS.build(dict(cfg.train_dataloader.dataset, pipeline=[]))
-        real += [(labeled.get_data_info(i)['img_path'], str(labeled.get_data_info(i)['gt_label']))
-                 for i in range(len(labeled))]
-    rng = random.Random(args.seed)
-    chosen = []
-    for c in range(7):
-        faces = sorted(tuple(r) for r in real if int(r[1]) == c)
-        chosen += rng.sample(faces, min(ipc, len(faces)))
-    random_file = osp.join(args.work_dir, f'random_ipc{ipc}.txt')
-    with open(random_file, 'w') as f:
-        f.writelines(f'{p}\t{y}\n' for p, y in chosen)
-    ddir = osp.join(wd, 'distilled')
-    pre = build_classifier(cfg, osp.join(wd, 'primitive', 'primitive.pth')).data_preprocessor
+    primitive = osp.join(wd, 'primitive', 'primitive.pth')
+    pre = build_classifier(cfg, primitive, 'cpu').data_preprocessor
     test = tensors(dict(cfg.test_dataloader.dataset, pipeline=eval_pipeline(cfg)), pre)
-    width, depth = cfg.train_cfg.distiller.get('width', 64), cfg.train_cfg.distiller.get('depth', 3)
-    dd_acc = {name: convnet_accuracy(*tensors(face_list_cfg(cfg, ann, root_, eval_pipeline(cfg)), pre), *test,
-                                     width, depth)
-              for name, ann, root_ in (('distilled', DISTILLED_FILE, ddir), ('random', random_file, ''))}
-    # the same small sets under the quick ResNet and its training recipe
-    acc_distilled = train_on(DISTILLED_FILE, ddir, root, args.work_dir, 'distilled_ipc', iters=args.ipc_iters)
-    acc_random = train_on(random_file, '', root, args.work_dir, 'random_ipc', iters=args.ipc_iters)
+    fair = fair_measure(loop, primitive, mined_file, args, test)
 
-    # the same epochs on the distilled set and on the whole mined set
-    e = args.compare_epochs
-    on_distilled = train_on(DISTILLED_FILE, ddir, root, args.work_dir, 'epochs_distilled', epochs=e)
-    on_mined = train_on(mined_file, '', root, args.work_dir, 'epochs_mined', epochs=e)
+    # the cheap final (labeled + distilled, from the primitive) and its control without the distilled faces
+    cheap = Config.fromfile(osp.join(REPO, CHEAP_CONFIG)).train_cfg.final
+    distilled = osp.join(wd, 'distilled', DISTILLED_FILE)
+    loop.run_final(mined_file, distilled, primitive, 'final_distilled_only', **cheap)
+    loop.run_final(mined_file, distilled, primitive, 'final_labeled_finetune', **dict(cheap, distilled_repeat=0))
 
     # mining cost
     checkpoint = osp.join(wd, 'primitive', 'primitive.pth')
@@ -251,30 +273,37 @@ def main():
                              capture_output=True, text=True, cwd=REPO, check=True)
         rss[name] = json.loads(out.stdout.strip().splitlines()[-1])['peak_rss_mib']
 
-    acc = lambda m: round(m['accuracy/top1'] / 100, 4)  # noqa: E731
-    acc_labeled, acc_final = results['primitive']['accuracy/top1'] / 100, results['final']['accuracy/top1'] / 100
+    acc = lambda name: round(loop.results[name]['accuracy/top1'] / 100, 4)  # noqa: E731
+    mean_class = lambda name: round(loop.results[name]['mean_class/recall'] / 100, 4)  # noqa: E731
     out = dict(
         benchmark='omni_distill', quick=args.quick, label_ratio=args.ratio,
         mined_count=quality['mined_count'], mined_precision=round(quality['mined_precision'], 4),
         distractor_rejection=round(quality['distractor_rejection'], 4),
         mined_per_class=results['mining']['mined_per_class'], pool_skipped=results['mining']['skipped'],
-        acc_labeled_only=round(acc_labeled, 4), acc_final=round(acc_final, 4),
-        final_gain=round(acc_final - acc_labeled, 4),
-        ipc=ipc, acc_distilled_ipc10=round(dd_acc['distilled'], 4), acc_random_ipc10=round(dd_acc['random'], 4),
-        distilled_gain=round(dd_acc['distilled'] - dd_acc['random'], 4),
-        acc_distilled_ipc10_resnet=acc(acc_distilled), acc_random_ipc10_resnet=acc(acc_random),
-        compare_epochs=e, acc_epochs_distilled=acc(on_distilled), acc_epochs_mined=acc(on_mined),
-        train_time_ratio=round(on_distilled['loop_seconds'] / on_mined['loop_seconds'], 4),
-        train_time_ratio_wall=round(on_distilled['train_seconds'] / on_mined['train_seconds'], 4),
+        distiller=loop.distiller_cfg['type'], acc_labeled_only=acc('primitive'), acc_final=acc('final'),
+        mean_class_acc_labeled_only=mean_class('primitive'), mean_class_acc_final=mean_class('final'),
+        final_gain=round(acc('final') - acc('primitive'), 4), **fair,
+        acc_final_distilled_only=acc('final_distilled_only'),
+        mean_class_acc_final_distilled_only=mean_class('final_distilled_only'),
+        acc_final_labeled_finetune=acc('final_labeled_finetune'),
+        mean_class_acc_final_labeled_finetune=mean_class('final_labeled_finetune'),
+        train_time_ratio_distilled_only=round(loop.results['final_distilled_only']['train_seconds']
+                                              / loop.results['final']['train_seconds'], 4),
         mining_throughput_ratio=round(speed['mining_throughput_ratio'], 4),
         mining_img_s=round(speed['mining_img_s'], 1), bare_img_s=round(speed['bare_img_s'], 1),
         peak_rss_mib_10k=round(rss['10k'], 1), peak_rss_mib_50k=round(rss['50k'], 1),
         rss_growth=round(rss['50k'] / rss['10k'] - 1, 4), loop_seconds=round(loop_seconds, 1))
+    ipc = loop.distiller_cfg.get('ipc', 10)
+    out['distilled_gain_mean_class'] = round(out[f'mean_class_acc_distilled_ipc{ipc}']
+                                             - out[f'mean_class_acc_random_ipc{ipc}'], 4)
+    out['distilled_share_of_whole'] = round(out[f'acc_distilled_ipc{ipc}'] / out['acc_whole_set'], 4)
     out['goals'] = dict(
         mined_precision=out['mined_precision'] >= 0.95, distractor_rejection=out['distractor_rejection'] >= 0.95,
-        final_gain=out['final_gain'] > 0.02, distilled_gain=out['distilled_gain'] >= 0.05,
-        train_time_ratio=out['train_time_ratio'] <= 0.1, mining_throughput_ratio=out['mining_throughput_ratio'] >= 0.9,
-        rss_growth=out['rss_growth'] <= 0.10)
+        final_gain=out['final_gain'] > 0.02, distilled_gain_mean_class=out['distilled_gain_mean_class'] >= 0.10,
+        distilled_share_of_whole=out['distilled_share_of_whole'] >= 0.5,
+        final_distilled_only=(out['acc_final_distilled_only'] > out['acc_labeled_only']
+                              and out['train_time_ratio_distilled_only'] <= 0.1),
+        mining_throughput_ratio=out['mining_throughput_ratio'] >= 0.9, rss_growth=out['rss_growth'] <= 0.10)
     out['goal_met'] = all(out['goals'].values())
     report(out)
 

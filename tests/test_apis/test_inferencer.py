@@ -293,3 +293,24 @@ def test_batched_inference_equals_face_by_face(classifier, canvas):
         for ft, fa in zip(t['faces'], a['faces']):
             assert ft['bbox'] == fa['bbox']
             np.testing.assert_allclose(ft['pred_scores'], fa['pred_scores'], atol=1e-5)
+
+
+def test_demo_detects_aligns_and_batches_real_photos_by_default(classifier, tmp_path, run_tool):
+    """The demo's default detector on a folder of real photos (two per call): every face found, with its
+    landmarks, aligned, and drawn."""
+    import matplotlib
+    import skimage
+    folder = tmp_path / 'photos'
+    folder.mkdir()
+    for name, path in (('astronaut.png', osp.join(osp.dirname(skimage.__file__), 'data', 'astronaut.png')),
+                       ('camera.png', osp.join(osp.dirname(skimage.__file__), 'data', 'camera.png')),
+                       ('hopper.jpg', osp.join(matplotlib.get_data_path(), 'sample_data', 'grace_hopper.jpg'))):
+        cv2.imwrite(str(folder / name), cv2.imread(path))
+    code, log = run_tool('demo/fer_demo.py', folder, *classifier, '--out-dir', tmp_path / 'out', '--device', 'cpu',
+                         '--batch-size', '2')
+    assert code == 0, log[-3000:]
+    results = json.load(open(tmp_path / 'out' / 'results.json'))
+    assert [osp.basename(r['img_path']) for r in results] == ['astronaut.png', 'camera.png', 'hopper.jpg']
+    for r in results:
+        [face] = r['faces']
+        assert face['aligned'] and len(face['landmarks']) == 5 and osp.isfile(r['output'])

@@ -7,7 +7,9 @@ import numpy as np
 import pytest
 
 sys.path.insert(0, osp.join(osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))), 'tools', 'analysis'))
-from plot_curves import plot, read_scalars  # noqa: E402
+from plot_curves import read_scalars  # noqa: E402
+
+from mmfer.visualization import plot_curves as plot  # noqa: E402
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 

@@ -14,11 +14,9 @@ import glob
 import json
 import os.path as osp
 
-import matplotlib
+import numpy as np
 
-matplotlib.use('Agg')
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
+from mmfer.visualization import plot_curves
 
 
 def read_scalars(work_dir: str) -> dict:
@@ -36,30 +34,6 @@ def read_scalars(work_dir: str) -> dict:
     return {k: (np.array(sorted(v)), np.array([v[s] for s in sorted(v)])) for k, v in series.items()}
 
 
-def plot(series: dict, keys: list, out: str, smooth: int = 1, title: str = '') -> None:
-    missing = [k for k in keys if k not in series]
-    keys = [k for k in keys if k in series]
-    if not keys:
-        raise SystemExit(f'not logged: {missing}; logged keys: {sorted(series)}')
-    if missing:  # e.g. unsup_pseudo_acc is logged only once some pseudo-label passes the threshold
-        print(f'not logged, left out: {missing}')
-    fig, axes = plt.subplots(1, len(keys), figsize=(4.5 * len(keys), 3.2), squeeze=False)
-    for ax, key in zip(axes[0], keys):
-        steps, values = series[key]
-        if smooth > 1 and len(values) >= smooth:
-            values = np.convolve(values, np.ones(smooth) / smooth, mode='valid')
-            steps = steps[smooth - 1:]
-        ax.plot(steps, values, marker='.' if len(values) < 30 else None)
-        ax.set_title(key)
-        ax.set_xlabel('iteration')
-        ax.grid(alpha=0.3)
-    if title:
-        fig.suptitle(title)
-    fig.tight_layout()
-    fig.savefig(out, dpi=100)
-    plt.close(fig)
-
-
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument('work_dir')
@@ -68,7 +42,7 @@ def main():
     parser.add_argument('--out', default=None, help='default: WORK_DIR/curves.png')
     args = parser.parse_args()
     out = args.out or osp.join(args.work_dir, 'curves.png')
-    plot(read_scalars(args.work_dir), args.keys, out, args.smooth, osp.basename(osp.normpath(args.work_dir)))
+    plot_curves(read_scalars(args.work_dir), args.keys, out, args.smooth, osp.basename(osp.normpath(args.work_dir)))
     print(f'wrote {out}')
 
 

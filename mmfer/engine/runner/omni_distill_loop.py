@@ -15,6 +15,17 @@ from mmfer.engine.mining import MINED_FILE, MINING_LOOP_DEFAULTS, build_miner, e
 from mmfer.models.distillers import DISTILLED_FILE, RealFaces, write_distilled
 from mmfer.registry import DATASETS, LOOPS, TASK_UTILS
 from mmfer.utils.fileio import write_atomic
+from mmfer.visualization import plot_curves
+
+FINAL_KEYS = ('max_epochs', 'val_interval', 'distilled_repeat', 'use_mined', 'soft_mined', 'from_primitive')
+
+
+def plot_loss(distiller, out: str) -> None:
+    """The distiller's matching loss per iteration (raw and averaged over 20) as the PNG ``out``."""
+    steps = np.arange(1, len(distiller.losses) + 1)
+    values = np.asarray(distiller.losses, np.float64)
+    name = f'{type(distiller).__name__} loss (ipc {distiller.ipc})'
+    plot_curves({name: (steps, values)}, [name], out, smooth=min(20, max(1, len(values) // 5)))
 
 
 @LOOPS.register_module()
@@ -35,12 +46,13 @@ class OmniDistillLoop(BaseLoop):
     3. ``distilled/`` — the ``distiller`` (``DistributionMatching`` by default) compresses the mined
        faces — and the labeled ones, unless ``include_labeled=False``, so that a class the primitive
        model never mined still has real faces — into ``ipc`` images per class: PNGs, ``distilled.txt``
-       (a ``FaceList``), ``grid.png`` (a row per class, also sent to the visualizer's backends). Other
+       (a ``FaceList``), ``grid.png`` (a row per class, also sent to the visualizer's backends),
+       ``loss.png`` (the matching loss per iteration). Other
        ranks wait for rank 0's list at most ``wait_timeout`` seconds (distillation can outlast a
        collective's timeout), then fail naming it.
-    4. ``final/`` — a fresh model of the same config trained on labeled + distilled (repeated
-       ``distilled_repeat`` times; + mined with ``use_mined``, on the primitive's class probabilities
-       with ``soft_mined``), with the config's metrics in
+    4. ``final/`` — a fresh model of the same config (or the primitive, ``from_primitive``) trained on
+       labeled + distilled (repeated ``distilled_repeat`` times; + mined with ``use_mined``, on the
+       primitive's class probabilities with ``soft_mined``), with the config's metrics in
        ``final/metrics.json``.
 
     With ``--resume`` every stage continues where it stopped: the primitive and final runs from
@@ -66,7 +78,9 @@ class OmniDistillLoop(BaseLoop):
             (default False), ``soft_mined`` (default False: the mined faces' targets are the
             primitive model's class probabilities instead of its hard labels; the other samples'
             labels become one-hot scores by ``LabelToScore``, inserted before the pipeline's last
-            step, ``PackInputs``); any other key replaces that top-level config key for the final
+            step, ``PackInputs``), ``from_primitive`` (default False: a fresh model; True fine-tunes the
+            primitive, the cheap final of labeled + distilled faces); any other key replaces that
+            top-level config key for the final
             run (e.g. ``param_scheduler``).
         wait_timeout: seconds the other ranks wait for rank 0's distillation.
     """
@@ -81,7 +95,7 @@ class OmniDistillLoop(BaseLoop):
         self.wait_timeout = wait_timeout
         self.distiller_cfg = copy.deepcopy(distiller or dict(type='DistributionMatching', ipc=10))
         self.final_cfg = {**dict(max_epochs=30, val_interval=None, distilled_repeat=1, use_mined=False,
-                                 soft_mined=False),
+                                 soft_mined=False, from_primitive=False),
                           **(final or {})}
         self.classes = tuple(self.dataloader.dataset.metainfo['classes'])
         self.resume = bool(runner.cfg.get('resume', False))  # tools/train.py --resume
@@ -114,7 +128,7 @@ class OmniDistillLoop(BaseLoop):
         primitive = self.run_primitive()
         mined = self.run_mining(primitive)
         distilled = self.run_distillation(primitive, mined)
-        self.run_final(mined, distilled)
+        self.run_final(mined, distilled, primitive)
         if is_main_process():
             write_atomic(self.path('results.json'), json.dumps(self.results, indent=2))
         self.runner.logger.info('OmniDistillLoop results: ' + json.dumps(self.results))
@@ -122,7 +136,8 @@ class OmniDistillLoop(BaseLoop):
         return self.runner.model
 
     # stage 1 -------------------------------------------------------------------------------------
-    def _sub_runner(self, name: str, max_epochs: int, val_interval: Optional[int], updates: dict) -> Runner:
+    def _sub_runner(self, name: str, max_epochs: int, val_interval: Optional[int], updates: dict,
+                    load_from: Optional[str] = None) -> Runner:
         cfg = copy.deepcopy(self.runner.cfg)
         for key, value in updates.items():
             cfg[key] = value
@@ -130,18 +145,22 @@ class OmniDistillLoop(BaseLoop):
         cfg.train_cfg = dict(by_epoch=True, max_epochs=max_epochs, val_interval=val_interval or max_epochs + 1)
         cfg.work_dir = self.path(name)
         cfg.experiment_name = f'{self.runner.experiment_name}_{name}'
-        cfg.resume, cfg.load_from = self.resume, None
+        cfg.resume, cfg.load_from = self.resume, load_from
         return Runner.from_cfg(cfg)
 
-    def _train(self, name: str, stage_cfg: dict, updates: dict) -> str:
-        """Train (or resume) a stage's runner; return its weights file and record its metrics."""
+    def _train(self, name: str, stage_cfg: dict, updates: dict, load_from: Optional[str] = None) -> str:
+        """Train (or resume) a stage's runner; return its weights file and record its metrics (with
+        ``train_seconds``, the wall time of building the runner and training)."""
         weights, metrics_file = self.path(name, f'{name}.pth'), self.path(name, 'metrics.json')
         if self.resume and osp.exists(weights) and osp.exists(metrics_file):
             self.runner.logger.info(f'OmniDistillLoop: {name} stage already done ({weights})')
         else:
-            sub = self._sub_runner(name, stage_cfg['max_epochs'], stage_cfg['val_interval'], updates)
+            start = time.time()
+            sub = self._sub_runner(name, stage_cfg['max_epochs'], stage_cfg['val_interval'], updates, load_from)
             sub.train()
+            seconds = time.time() - start
             metrics = sub.val_loop.run() if sub.val_loop is not None else {}
+            metrics['train_seconds'] = seconds
             sub.save_checkpoint(sub.work_dir, f'{name}.pth', save_optimizer=False, save_param_scheduler=False)
             if is_main_process():
                 write_atomic(metrics_file, json.dumps({k: float(v) for k, v in metrics.items()}))
@@ -210,24 +229,31 @@ class OmniDistillLoop(BaseLoop):
         barrier()
         if not done and is_main_process():
             cfg = copy.deepcopy(self.distiller_cfg)
-            pipeline = eval_pipeline(self.runner.cfg)
-            pipeline[0]['ignore_empty'] = False
-            sources = [self._mined_dataset(mined, pipeline)] if self.results['mining']['mined'] else []
-            if cfg.pop('include_labeled', True):
-                sources.append(dict(copy.deepcopy(self.runner.cfg.train_dataloader.dataset), pipeline=pipeline))
-            model = build_classifier(self.runner.cfg, primitive, self._device())  # the distiller follows its device
-            real = RealFaces(DATASETS.build(dict(type='ConcatDataset', datasets=sources, ignore_keys=['classes'])),
-                             model.data_preprocessor, len(self.classes),
-                             embed=lambda x: model.head.pre_logits(model.extract_feat(x)))
+            real = self.real_faces(primitive, mined, cfg.pop('include_labeled', True))
             distiller = TASK_UTILS.build(cfg)
             self.runner.logger.info(f'OmniDistillLoop: distilling {sum(len(c) for c in real.by_class)} real '
                                     f'faces into {distiller.ipc} per class with {type(distiller).__name__}')
             images = distiller.run(real, state_file)
             self._write_distilled(images, distiller.ipc, out_dir, real)
+            plot_loss(distiller, osp.join(out_dir, 'loss.png'))
         elif not done:  # rank 0 distils (it may take longer than a collective's timeout): wait for its list
             self._wait_for(ann)
-        self.results['distilled'] = dict(ann_file=ann, grid=osp.join(out_dir, 'grid.png'))
+        self.results['distilled'] = dict(ann_file=ann, grid=osp.join(out_dir, 'grid.png'),
+                                         loss_curve=osp.join(out_dir, 'loss.png'))
         return ann
+
+    def real_faces(self, primitive: str, mined: str, include_labeled: bool = True) -> RealFaces:
+        """What the distiller compresses: the mined faces (+ the labeled ones), in the primitive model's input
+        space on its device, with its pre-logits as the embedding of ``init='typical'``."""
+        pipeline = eval_pipeline(self.runner.cfg)
+        pipeline[0]['ignore_empty'] = False
+        sources = [self._mined_dataset(mined, pipeline)] if os.path.getsize(mined) else []
+        if include_labeled:
+            sources.append(dict(copy.deepcopy(self.runner.cfg.train_dataloader.dataset), pipeline=pipeline))
+        model = build_classifier(self.runner.cfg, primitive, self._device())  # the distiller follows its device
+        return RealFaces(DATASETS.build(dict(type='ConcatDataset', datasets=sources, ignore_keys=['classes'])),
+                         model.data_preprocessor, len(self.classes),
+                         embed=lambda x: model.head.pre_logits(model.extract_feat(x)))
 
     def _wait_for(self, path: str) -> None:
         start = time.time()
@@ -242,8 +268,10 @@ class OmniDistillLoop(BaseLoop):
         self.runner.visualizer.add_image('distilled_per_class', np.ascontiguousarray(grid[..., ::-1]))
 
     # stage 4 -------------------------------------------------------------------------------------
-    def run_final(self, mined: str, distilled: str) -> None:
-        cfg = self.final_cfg
+    def run_final(self, mined: str, distilled: str, primitive: Optional[str] = None, name: str = 'final',
+                  **overrides) -> str:
+        """Train the final model (``final`` settings, with ``overrides``) under ``<work_dir>/<name>/``."""
+        cfg = {**self.final_cfg, **overrides}
         loader = copy.deepcopy(self.runner.cfg.train_dataloader)
         labeled = loader.dataset
         soft = cfg['use_mined'] and cfg['soft_mined']
@@ -258,6 +286,8 @@ class OmniDistillLoop(BaseLoop):
         if cfg['use_mined'] and self.results['mining']['mined']:
             datasets.append(dict(self._mined_dataset(mined, labeled['pipeline']), soft_target=soft))
         loader.dataset = dict(type='ConcatDataset', datasets=datasets)
-        updates = {k: v for k, v in cfg.items()
-                   if k not in ('max_epochs', 'val_interval', 'distilled_repeat', 'use_mined', 'soft_mined')}
-        self._train('final', cfg, dict(updates, train_dataloader=loader))
+        updates = {k: v for k, v in cfg.items() if k not in FINAL_KEYS}
+        if cfg['from_primitive'] and not primitive:
+            raise ValueError('final=dict(from_primitive=True) needs the primitive checkpoint')
+        return self._train(name, cfg, dict(updates, train_dataloader=loader),
+                           load_from=primitive if cfg['from_primitive'] else None)
