@@ -36,9 +36,9 @@ def options(root, split, work_dir, **extra):
 def run(run_tool):
     """tools/train.py on the method B config, in this process (or 2 through tools/dist_train.sh)."""
 
-    def train(args, processes=1):
+    def train(args, processes=1, config=CONFIG):
         if processes == 1:
-            code, log = run_tool('tools/train.py', CONFIG, *args)
+            code, log = run_tool('tools/train.py', config, *args)
             assert code == 0, log[-5000:]
             return log
         env = dict(os.environ, PORT='29541', PATH=osp.dirname(sys.executable) + ':' + os.environ['PATH'])
@@ -89,9 +89,18 @@ def test_stages_write_their_files_and_resume(synthfer_root, split_file, tmp_path
     first = cv2.imread(osp.join(wd, 'distilled', distilled[0].split('\t')[0]))
     assert first.shape == (48, 48, 3)
     assert cv2.imread(osp.join(wd, 'distilled', 'grid.png')).shape == (7 * 48, 96 + 2 * 48, 3)
+    assert cv2.imread(osp.join(wd, 'distilled', 'loss.png')) is not None  # the matching loss per iteration
     assert 'accuracy/top1' in json.load(open(osp.join(wd, 'final', 'metrics.json')))
     results = json.load(open(osp.join(wd, 'results.json')))
     assert set(results) == {'primitive', 'mining', 'distilled', 'final'}
+    assert results['final']['train_seconds'] > 0 and results['distilled']['loss_curve'].endswith('loss.png')
+
+    # the cheap final: the primitive fine-tuned on labeled + distilled faces only
+    cheap = CONFIG.replace('5pct.py', '5pct_distilled-only.py')
+    log = run(options(synthfer_root, split_file, str(tmp_path / 'cheap'),
+                      **{'train_cfg.primitive.checkpoint': osp.join(wd, 'primitive', 'primitive.pth')}), config=cheap)
+    assert f"Load checkpoint from {osp.join(wd, 'primitive', 'primitive.pth')}" in log
+    assert 'accuracy/top1' in json.load(open(tmp_path / 'cheap' / 'final' / 'metrics.json'))
 
     # resumed: finished stages are not redone, their files are left as they were
     stamp = os.stat(osp.join(wd, 'mined.txt')).st_mtime_ns
