@@ -98,6 +98,21 @@ def chunks(items, size):
         yield items[start:start + size]
 
 
+def classify_chunk(inferencer, paths, imgs, batch_size):
+    """``{path: result}`` of the readable images of a chunk in one inferencer call; if that call fails, one
+    call per image, so the image that fails gets its error (in ``imgs``) and costs only itself."""
+    try:
+        return dict(zip(paths, inferencer([imgs[p] for p in paths], batch_size=batch_size))) if paths else {}
+    except Exception:
+        found = {}
+        for path in paths:
+            try:
+                found[path] = inferencer(imgs[path], batch_size=batch_size)[0]
+            except Exception as e:
+                imgs[path] = e
+        return found
+
+
 def run_images(inferencer, paths, out_dir, results_file, batch_size):
     outputs = output_paths(paths, out_dir)
     refuse_overwrites(paths, outputs + [results_file])
@@ -113,7 +128,7 @@ def run_images(inferencer, paths, out_dir, results_file, batch_size):
             except Exception as e:  # one bad file costs only itself
                 imgs[path] = e
         good = [p for p, _ in chunk if not isinstance(imgs[p], Exception)]
-        found = dict(zip(good, inferencer([imgs[p] for p in good], batch_size=batch_size))) if good else {}
+        found = classify_chunk(inferencer, good, imgs, batch_size)
         for path, output in chunk:
             try:
                 if path not in found:

@@ -314,3 +314,25 @@ def test_demo_detects_aligns_and_batches_real_photos_by_default(classifier, tmp_
     for r in results:
         [face] = r['faces']
         assert face['aligned'] and len(face['landmarks']) == 5 and osp.isfile(r['output'])
+
+
+def test_demo_image_that_fails_inside_a_batch_costs_only_itself(classifier, tmp_path, run_tool, monkeypatch):
+    """An image that reads but fails in inference (here: made to) fails its batch; the demo then takes that
+    batch's images one by one, so the others keep their results."""
+    folder = tmp_path / 'in'
+    folder.mkdir()
+    for name, side in (('a.png', 48), ('bad.png', 77), ('c.png', 48)):
+        cv2.imwrite(str(folder / name), np.full((side, side, 3), 120, np.uint8))
+    faces = FERInferencer.faces
+
+    def failing(self, img, rows):
+        if img.shape[0] == 77:
+            raise RuntimeError('made to fail')
+        return faces(self, img, rows)
+
+    monkeypatch.setattr(FERInferencer, 'faces', failing)
+    code, log = run_tool('demo/fer_demo.py', folder, *classifier, '--out-dir', tmp_path / 'out', '--detector', 'none',
+                         '--batch-size', '3')
+    assert code == 1 and '1 of 3 images could not be read' in log
+    results = json.load(open(tmp_path / 'out' / 'results.json'))
+    assert [len(r.get('faces', [])) for r in results] == [1, 0, 1] and 'made to fail' in results[1]['error']
