@@ -244,7 +244,7 @@ def test_demo_never_overwrites_and_keeps_every_result(classifier, tmp_path, run_
     assert code == 1 and f'{folder}/b.png is an input; writing it would destroy it' in log
     assert (folder / 'b.png').read_bytes() == before
     code, log = run(folder, tmp_path / 'out')
-    assert code == 1 and '1 of 4 images could not be read' in log and 'broken.jpg' in log
+    assert code == 1 and '1 of 4 images could not be read or classified' in log and 'broken.jpg' in log
     results = json.load(open(tmp_path / 'out' / 'results.json'))
     assert [osp.basename(r['img_path']) for r in results] == ['a.jpg', 'a.png', 'b.png', 'broken.jpg']
     outputs = [r.get('output') for r in results]
@@ -333,6 +333,6 @@ def test_demo_image_that_fails_inside_a_batch_costs_only_itself(classifier, tmp_
     monkeypatch.setattr(FERInferencer, 'faces', failing)
     code, log = run_tool('demo/fer_demo.py', folder, *classifier, '--out-dir', tmp_path / 'out', '--detector', 'none',
                          '--batch-size', '3')
-    assert code == 1 and '1 of 3 images could not be read' in log
+    assert code == 1 and '1 of 3 images could not be read or classified' in log
     results = json.load(open(tmp_path / 'out' / 'results.json'))
     assert [len(r.get('faces', [])) for r in results] == [1, 0, 1] and 'made to fail' in results[1]['error']
