@@ -217,8 +217,8 @@ def main():
     print(f'\n{sum(map(len, faces))} faces in {len(faces)} {"frames" if isinstance(results, dict) else "images"} '
           f'({sum(not f for f in faces)} without a face); results in {out}')
     if failed:
-        raise SystemExit(f'{len(failed)} of {len(items)} images could not be read or classified (their "error" is in {out}): '
-                         + ', '.join(r['img_path'] for r in failed[:5]))
+        raise SystemExit(f'{len(failed)} of {len(items)} images could not be read or classified (their "error" is '
+                         f'in {out}): ' + ', '.join(r['img_path'] for r in failed[:5]))
 
 
 if __name__ == '__main__':
