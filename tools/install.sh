@@ -64,7 +64,9 @@ fi
 say "installing mmengine, mmpretrain, mmdet and mmfer (editable, extras: $extras)"
 "${pip[@]}" install -qq "${links[@]}" -r "$repo/requirements/mminstall.txt"
 "${pip[@]}" install -qq "${links[@]}" -e "$repo[$extras]"
-# packages whose metadata pins an older torch but whose code runs on this stack (the MTCNN face detector)
+# packages whose metadata pins an older torch but whose code runs on this stack (the MTCNN face detector);
+# pip's resolver warns about those pins on later installs into this venv: the warning is expected
+say "installing requirements/nodeps.txt without dependencies (facenet-pytorch: MTCNN with bundled weights)"
 "${pip[@]}" install -qq --no-deps -r "$repo/requirements/nodeps.txt"
 
 if "$py" -c 'import transformers' 2>/dev/null; then
