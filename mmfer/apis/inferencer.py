@@ -82,7 +82,8 @@ class FERInferencer(ImageClassificationInferencer):
                     'pred_scores': [p_0, ..., p_K-1]}, ...]}
 
     A face whose detector gives five landmarks (``MTCNNFaceDetector``, the default where
-    facenet-pytorch is installed) is aligned onto the template of :class:`~mmfer.datasets.AlignFace`,
+    facenet-pytorch is installed) is aligned onto the template of
+    :class:`~mmfer.datasets.transforms.AlignFace` (``aligned: True``: aligned here on its landmarks),
     as aligned training sets are; a box-only detector's face is cropped with ``margin`` around it.
     All faces of all the images of one call are classified together, ``batch_size`` faces per forward
     pass (the detector, too, runs same-size images together where it can). Faces are listed best
