@@ -17,9 +17,11 @@
    formats each distinct text once per process; it runs on ``import mmfer``.
 """
 import functools
+import logging
 import os
 import os.path as osp
 import subprocess
+import sys
 
 import numpy as np
 import torch
@@ -104,13 +106,23 @@ def init_cpu_distributed(launcher: str, cfg) -> bool:
     return True
 
 
-def close_distributed() -> None:
+def close_distributed(exit_process: bool = False) -> None:
     """Wait for every rank, then destroy the default process group, if any, before the interpreter
     exits: a gloo group left to interpreter teardown can abort a rank whose work is done
-    ("terminate called without an active exception", seen once in CI after a finished run)."""
-    if torch_dist.is_available() and torch_dist.is_initialized():
-        torch_dist.barrier()
-        torch_dist.destroy_process_group()
+    ("terminate called without an active exception", exit -6). Destroying the group was not enough on
+    torch 2.14 (CI, 2026-12-01: rank 1 aborted after its last checkpoint and validation), so with
+    ``exit_process`` a rank that ran distributed ends here: logs and streams are flushed and the process
+    exits 0 without the interpreter's teardown (``os._exit``), whose C++ thread destructors abort. Only
+    the tools' ``main`` under a launcher asks for it; single-process runs return as usual."""
+    if not (torch_dist.is_available() and torch_dist.is_initialized()):
+        return
+    torch_dist.barrier()
+    torch_dist.destroy_process_group()
+    if exit_process:
+        logging.shutdown()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(0)
 
 
 allow_mmengine_checkpoints()

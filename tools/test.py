@@ -68,7 +68,7 @@ def main():
         metrics['confusion_matrix'] = matrix.tolist()
     if args.out and args.out_item == 'metrics' and runner.rank == 0:
         mmengine.dump(metrics, args.out)
-    close_distributed()
+    close_distributed(exit_process=True)
 
 
 if __name__ == '__main__':

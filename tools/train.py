@@ -83,7 +83,7 @@ def main():
     register_all_modules(init_default_scope=False)
     runner = RUNNERS.build(cfg) if 'runner_type' in cfg else Runner.from_cfg(cfg)
     runner.train()
-    close_distributed()
+    close_distributed(exit_process=True)
 
 
 if __name__ == '__main__':
