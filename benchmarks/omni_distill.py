@@ -185,6 +185,7 @@ def fair_measure(loop, primitive, mined_file, args, test):
             out[f'acc_{name}_ipc{ipc}'], out[f'mean_class_acc_{name}_ipc{ipc}'] = measure(images, y, seeds)
             if ipc == 10:
                 out[f'acc_{name}_ipc10_soft'], out[f'mean_class_acc_{name}_ipc10_soft'] = measure(images, soft(images))
+        print(json.dumps({k: round(v, 4) for k, v in out.items() if f'ipc{ipc}' in k}), flush=True)  # as it goes
     whole = torch.cat([real._load(idx) for idx in real.by_class])
     labels = torch.cat([torch.full((len(idx), ), c) for c, idx in enumerate(real.by_class)])
     start = time.time()
