@@ -95,11 +95,15 @@ def test_stages_write_their_files_and_resume(synthfer_root, split_file, tmp_path
     assert set(results) == {'primitive', 'mining', 'distilled', 'final'}
     assert results['final']['train_seconds'] > 0 and results['distilled']['loss_curve'].endswith('loss.png')
 
-    # the cheap final: the primitive fine-tuned on labeled + distilled faces only
+    # the cheap final: the primitive fine-tuned on labeled + distilled faces only; under --resume too, where
+    # the final stage has no checkpoint of its own yet (it must load the primitive's weights, not resume its
+    # 2 finished epochs)
     cheap = CONFIG.replace('5pct.py', '5pct_distilled-only.py')
     log = run(options(synthfer_root, split_file, str(tmp_path / 'cheap'),
-                      **{'train_cfg.primitive.checkpoint': osp.join(wd, 'primitive', 'primitive.pth')}), config=cheap)
+                      **{'train_cfg.primitive.checkpoint': osp.join(wd, 'primitive', 'primitive.pth')})
+              + ['--resume'], config=cheap)
     assert f"Load checkpoint from {osp.join(wd, 'primitive', 'primitive.pth')}" in log
+    assert osp.exists(tmp_path / 'cheap' / 'final' / 'epoch_1.pth')  # it trained its epoch
     assert 'accuracy/top1' in json.load(open(tmp_path / 'cheap' / 'final' / 'metrics.json'))
 
     # resumed: finished stages are not redone, their files are left as they were

@@ -8,7 +8,7 @@ from typing import Dict, List, Optional
 
 import numpy as np
 from mmengine.dist import barrier, get_dist_info, is_main_process
-from mmengine.runner import BaseLoop, Runner
+from mmengine.runner import BaseLoop, Runner, find_latest_checkpoint
 
 from mmfer.apis import build_classifier
 from mmfer.engine.mining import MINED_FILE, MINING_LOOP_DEFAULTS, build_miner, eval_pipeline, select_mined
@@ -145,7 +145,10 @@ class OmniDistillLoop(BaseLoop):
         cfg.train_cfg = dict(by_epoch=True, max_epochs=max_epochs, val_interval=val_interval or max_epochs + 1)
         cfg.work_dir = self.path(name)
         cfg.experiment_name = f'{self.runner.experiment_name}_{name}'
-        cfg.resume, cfg.load_from = self.resume, load_from
+        # resume a stage from its own last checkpoint; a stage with none starts from load_from (mmengine would
+        # otherwise resume load_from's epoch and optimiser: the primitive's 300 epochs, nothing left to train)
+        cfg.resume = bool(self.resume and find_latest_checkpoint(cfg.work_dir))
+        cfg.load_from = None if cfg.resume else load_from
         return Runner.from_cfg(cfg)
 
     def _train(self, name: str, stage_cfg: dict, updates: dict, load_from: Optional[str] = None) -> str:
