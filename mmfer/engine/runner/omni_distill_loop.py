@@ -21,7 +21,7 @@ FINAL_KEYS = ('max_epochs', 'val_interval', 'distilled_repeat', 'use_mined', 'so
 
 
 def plot_loss(distiller, out: str) -> None:
-    """The distiller's matching loss per iteration (raw and averaged over 20) as the PNG ``out``."""
+    """The distiller's matching loss per iteration (a moving average of up to 20) as the PNG ``out``."""
     steps = np.arange(1, len(distiller.losses) + 1)
     values = np.asarray(distiller.losses, np.float64)
     name = f'{type(distiller).__name__} loss (ipc {distiller.ipc})'
