@@ -41,28 +41,32 @@ class DistributionMatching(BaseDistiller):
         """The embedding of this step: a fresh random ConvNet without its classifier."""
         return self._net(generator, syn.shape[-1], device=syn.device).requires_grad_(False)
 
-    def _match(self, net, views: List) -> torch.Tensor:
+    def _match(self, net, views: List):
+        """The matching loss and the synthetic views' features (class-major, with autograd)."""
         # two forward passes over every class's views (the net normalises per sample): real ones without
         # autograd, synthetic ones with it
         with torch.no_grad():
             real_feats = net(torch.cat([r for r, _ in views])).split([len(r) for r, _ in views])
-        syn_feats = net(torch.cat([s for _, s in views])).split([len(s) for _, s in views])
-        return sum(moment_distance(r, s, self.moments) for r, s in zip(real_feats, syn_feats))
+        syn_feats = net(torch.cat([s for _, s in views]))
+        per_class = syn_feats.split([len(s) for _, s in views])
+        return sum(moment_distance(r, s, self.moments) for r, s in zip(real_feats, per_class)), syn_feats
 
     def step(self, syn, real: RealFaces, labels, optimizer, generator) -> float:
         num_classes = len(real.by_class)
         net = self._embed(generator, syn, num_classes)
         views = [self._views(generator, real.sample(c, self.batch_real, generator),
                              syn[c * self.ipc:(c + 1) * self.ipc]) for c in range(num_classes)]
-        loss = self._match(net, views) + self._extra_loss(syn, views, labels)
+        loss, syn_feats = self._match(net, views)
+        loss = loss + self._extra_loss(syn_feats, labels)
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
         self._after_step(views)
         return float(loss.detach())
 
-    def _extra_loss(self, syn, views, labels) -> torch.Tensor:
-        return syn.new_zeros(())
+    def _extra_loss(self, syn_feats: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+        """A subclass's term on the synthetic views' features (none here)."""
+        return syn_feats.new_zeros(())
 
     def _after_step(self, views) -> None:
         pass
@@ -120,12 +124,10 @@ class ImprovedDistributionMatching(DistributionMatching):
         net.requires_grad_(False)
         return net[:-1]
 
-    def _extra_loss(self, syn, views, labels):
+    def _extra_loss(self, syn_feats, labels):
         if not self.ce_weight:
-            return syn.new_zeros(())
-        head = self.models[self.current][-1]
-        feats = self.models[self.current][:-1](torch.cat([s for _, s in views]))
-        return self.ce_weight * F.cross_entropy(head(feats), labels)
+            return syn_feats.new_zeros(())
+        return self.ce_weight * F.cross_entropy(self.models[self.current][-1](syn_feats), labels)
 
     def _after_step(self, views):
         net, opt = self.models[self.current], self.optims[self.current]
