@@ -3,6 +3,7 @@ import json
 import math
 import os
 import os.path as osp
+import re
 import statistics
 import subprocess
 import sys
@@ -55,7 +56,7 @@ def lines(path):
         return f.read().splitlines()
 
 
-def test_stages_write_their_files_and_resume(synthfer_root, split_file, tmp_path, run, monkeypatch):
+def test_stages_write_their_files_and_resume(synthfer_root, split_file, tmp_path, run, run_tool, monkeypatch):
     from mmengine.runner import Runner
     calls, call_hook = [], Runner.call_hook
 
@@ -111,6 +112,11 @@ def test_stages_write_their_files_and_resume(synthfer_root, split_file, tmp_path
     log = run(options(synthfer_root, split_file, wd) + ['--resume'])
     assert 'primitive stage already done' in log and 'mining already done' in log
     assert os.stat(osp.join(wd, 'mined.txt')).st_mtime_ns == stamp
+    # resumed with another distiller setting: the finished set is not passed off as this one
+    state = re.escape(osp.join(wd, 'distilled', 'state.pth'))
+    with pytest.raises(ValueError, match=state + '.*lr: 10.0 there, 1.0 here'):
+        run_tool('tools/train.py', CONFIG, *options(synthfer_root, split_file, wd, **{'train_cfg.distiller.lr': 1.0}),
+                 '--resume')
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason='tests the CPU-only launcher path')

@@ -127,6 +127,20 @@ def test_distillers_lower_the_matching_loss_and_resume_exactly(cfg, tmp_path):
     assert torch.load(tmp_path / 'b.pth')['iteration'] == 6
 
 
+def test_a_saved_state_is_not_resumed_with_other_settings(tmp_path):
+    real = RealFaces(ToyFaces(), preprocess, 3)
+    common = dict(ipc=2, batch_real=8, width=8, depth=2, save_interval=2)
+    state = str(tmp_path / 'state.pth')
+    DistributionMatching(iterations=4, **common).run(real, state)
+    with pytest.raises(ValueError, match=r'state\.pth was distilled with other settings \(batch_real: 8 there, 4 here'):
+        DistributionMatching(iterations=6, **dict(common, batch_real=4)).run(real, state)
+    with pytest.raises(ValueError, match='moments: 1 there, 2 here'):
+        DistributionMatching(iterations=6, moments=2, **common).run(real, state)
+    with pytest.raises(ValueError, match='holds 4 iterations, more than the 2 asked'):
+        DistributionMatching(iterations=2, **common).run(real, state)
+    assert len(DistributionMatching(iterations=6, **common).run(real, state)) == 6  # same settings: resumed
+
+
 def test_distribution_matching_moves_synthetic_means_towards_real():
     real = RealFaces(ToyFaces(per_class=(40, 40)), preprocess, 2)
     dm = DistributionMatching(ipc=2, iterations=1, augment=False, width=8, depth=2)

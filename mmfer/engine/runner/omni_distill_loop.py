@@ -224,6 +224,9 @@ class OmniDistillLoop(BaseLoop):
                                        'longer, or lower train_cfg.mining.threshold / min_similarity)')
         state_file = osp.join(out_dir, 'state.pth')
         done = self.resume and osp.exists(ann)
+        if done and osp.exists(state_file):  # finished, but with these settings?
+            TASK_UTILS.build({k: v for k, v in self.distiller_cfg.items() if k != 'include_labeled'}).check_state(
+                state_file)
         if not done and is_main_process():
             os.makedirs(out_dir, exist_ok=True)
             for stale in (ann, ) if self.resume else (ann, state_file):

@@ -1,5 +1,6 @@
 """What method B's dataset distillers share: real faces by class, a siamese augmentation, a small
 randomly initialised ConvNet, and a resumable optimisation of the synthetic images."""
+import inspect
 import os
 import os.path as osp
 from typing import Callable, List, Optional
@@ -140,6 +141,9 @@ class BaseDistiller:
         save_interval: iterations between saved states.
 
     After :meth:`run`, ``losses`` holds the matching loss of every iteration (kept across resumes).
+    A saved state records :meth:`settings`; resuming it with other settings, or with fewer
+    ``iterations`` than it holds, raises an error naming the file instead of returning images that
+    another run made.
     """
 
     def __init__(self, ipc: int = 10, iterations: int = 1000, lr: float = 1.0, momentum: float = 0.5,
@@ -189,7 +193,7 @@ class BaseDistiller:
         optimizer = torch.optim.SGD([syn], lr=self.lr, momentum=self.momentum)
         start, self.losses = 0, []
         if state_file and osp.exists(state_file):
-            state = torch.load(state_file, map_location='cpu')
+            state = self.check_state(state_file)
             with torch.no_grad():
                 syn.copy_(state['images'])
             optimizer.load_state_dict(state['optimizer'])
@@ -204,9 +208,29 @@ class BaseDistiller:
             if state_file and (done % self.save_interval == 0 or done == self.iterations):
                 with atomic_open(state_file, 'wb') as f:
                     torch.save(dict(images=syn.detach(), optimizer=optimizer.state_dict(), iteration=done,
-                                    losses=self.losses, extra=self.extra_state()), f)
+                                    losses=self.losses, extra=self.extra_state(), settings=self.settings()), f)
             bar.update()
         return syn.detach()
+
+    def settings(self) -> dict:
+        """The constructor arguments that shape the images (all but ``iterations`` and ``save_interval``)."""
+        names = {name for klass in type(self).__mro__ if '__init__' in vars(klass)
+                 for name in inspect.signature(klass.__init__).parameters}
+        return {k: getattr(self, k) for k in sorted(names - {'self', 'kwargs', 'iterations', 'save_interval'})
+                if hasattr(self, k)}
+
+    def check_state(self, state_file: str) -> dict:
+        """Load a saved state, refusing one written with other settings or longer than this run."""
+        state = torch.load(state_file, map_location='cpu')
+        saved, now = state.get('settings'), self.settings()
+        if saved is not None and saved != now:
+            diff = ', '.join(f'{k}: {saved.get(k)!r} there, {now.get(k)!r} here' for k in sorted(set(saved) | set(now))
+                             if saved.get(k) != now.get(k))
+            raise ValueError(f'{state_file} was distilled with other settings ({diff}); delete it to distil afresh')
+        if state['iteration'] > self.iterations:
+            raise ValueError(f"{state_file} holds {state['iteration']} iterations, more than the {self.iterations} "
+                             'asked; delete it to distil afresh')
+        return state
 
     def extra_state(self) -> dict:
         """What a subclass carries from one iteration to the next besides the images (saved with them)."""
