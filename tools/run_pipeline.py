@@ -17,7 +17,7 @@ Every arm is one of ``mmfer.utils.quick.quick_arms`` (the quick configs with the
 budgets filled in, as ``benchmarks/ssfer.py`` runs them), run by ``tools/train.py`` on a config written
 to ``<work-dir>/configs/<stage>.py``. A second run reuses finished stages and resumes an interrupted one
 (``--resume``). Stage logs go to ``<work-dir>/<stage>/train.log``; the console shows their progress lines
-(mining and distillation progress bars at most every 15 s).
+(mining and distillation progress bars at most every 15 s). Tests run in this process (``test.log``).
 """
 import argparse
 import contextlib
@@ -80,9 +80,9 @@ class Pipeline:
         os.makedirs(osp.join(work_dir, 'configs'), exist_ok=True)
         self.seconds = {}
 
-    def _run(self, name: str, args: list, log: str) -> None:
+    def _run(self, name: str, args: list, log: str, in_process: bool = False) -> None:
         start = time.time()
-        if self.in_process:
+        if self.in_process or in_process:
             with open(log, 'a') as f, contextlib.redirect_stdout(f), contextlib.redirect_stderr(f):
                 code = run_script(*args)
             if code:
@@ -131,8 +131,9 @@ class Pipeline:
         wd = osp.join(self.work_dir, name)
         out = osp.join(wd, 'test_metrics.json')
         if not osp.exists(out) or osp.getmtime(out) < osp.getmtime(checkpoint):
+            # in this process: a test takes ~2 s, a fresh interpreter ~6 s more to import the stack
             self._run(f'{name}:test', ['tools/test.py', osp.join(self.work_dir, 'configs', f'{name}.py'), checkpoint,
-                                       '--work-dir', wd, '--out', out], osp.join(wd, 'test.log'))
+                                       '--work-dir', wd, '--out', out], osp.join(wd, 'test.log'), in_process=True)
         with open(out) as f:
             return json.load(f)
 
@@ -200,7 +201,7 @@ def main():
         curves = osp.join(work_dir, 'stage3', 'pseudo_labels.png')
         run._run('stage3:curves', ['tools/analysis/plot_curves.py', osp.join(work_dir, 'stage3'), '--keys',
                                    'unsup_mask_rate', 'unsup_pseudo_acc', 'unsup_threshold', '--out', curves],
-                 osp.join(work_dir, 'stage3', 'test.log'))
+                 osp.join(work_dir, 'stage3', 'test.log'), in_process=True)
         pictures['pseudo-label mask rate, accuracy, threshold (stage III)'] = curves
         for name, label in (('stage2', 'stage I + II'), ('stage3', 'stage I-III')):
             pictures[f'confusion matrix ({label})'] = osp.join(work_dir, name, 'confusion_matrix.png')
