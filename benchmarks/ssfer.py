@@ -12,6 +12,9 @@ Every arm uses one backbone and 5 % of SynthFER's 12k training labels (600 faces
 * ``acc_stage1_2_3`` — + EMA-teacher pseudo-labelling of the pool (stage III), mean of ``--seeds`` seeds;
 * ``acc_stage3_control`` — the same stage III runs with ``unsup_weight = 0``: continued training on the
   labeled split alone, same iterations and seeds, so ``pseudo_label_gain`` is what pseudo-labels add;
+* ``acc_stage3_oracle`` — the same stage III runs with the pool's hidden true label for every face in place of
+  the teacher's pseudo-labels (non-faces left out): the most any pseudo-labelling rule could add
+  (``oracle_gain`` over the control);
 * ``acc_full_labels`` — the supervised recipe on every training label;
 * ``pseudo_label_accuracy`` / ``pseudo_mask_rate`` — the kept pseudo-labels' accuracy on the pool's
   hidden truth and the share kept, over the last quarter of stage III (mean over seeds).
@@ -25,11 +28,30 @@ import argparse
 import copy
 import os.path as osp
 
+import torch
+import torch.nn.functional as F
 from common import REPO, report, reuse_or_train, train_and_eval
 from mmengine.config import DictAction
 
+from mmfer.models import SemiFERClassifier
+from mmfer.registry import MODELS
 from mmfer.utils.quick import (QUICK_BUDGETS, QUICK_CONFIGS, QUICK_DATA_ROOT, ensure_quick_data, quick_arms,
                                without_unlabeled_loss)
+
+
+@MODELS.register_module()
+class OracleSemiFER(SemiFERClassifier):
+    """Stage III whose student learns the pool's hidden true labels (``UnlabeledFaces(hidden_truth=...)``) on
+    the strong views instead of the teacher's pseudo-labels; non-faces (label -1) are left out."""
+
+    def loss(self, multi_batch_inputs, multi_batch_data_samples):
+        losses = {f'sup_{k}': v for k, v in self.student.loss(multi_batch_inputs['sup'],
+                                                              multi_batch_data_samples['sup']).items()}
+        truth = torch.cat([s.gt_label for s in multi_batch_data_samples['unsup_teacher']])
+        logits = self.student(multi_batch_inputs['unsup_student'], mode='tensor')
+        ce = F.cross_entropy(logits, truth.clamp(min=0).to(logits.device), reduction='none')
+        losses['unsup_loss'] = self.unsup_weight * (ce * (truth >= 0).to(ce)).mean()
+        return losses
 
 
 def parse_args():
@@ -76,6 +98,9 @@ def main():
                                                          logged=('unsup_mask_rate', 'unsup_pseudo_acc'))
         seeds[f'stage3_control_seed{seed}'] = train_and_eval(without_unlabeled_loss(copy.deepcopy(cfg)), work_dir,
                                                              f'stage3_control_seed{seed}')
+        oracle = copy.deepcopy(cfg)
+        oracle.model.type = 'OracleSemiFER'
+        seeds[f'stage3_oracle_seed{seed}'] = train_and_eval(oracle, work_dir, f'stage3_oracle_seed{seed}')
     for name in ('supervised', 'full_labels'):
         arms[name] = reuse_or_train(args.reuse, cfgs[name], work_dir, name)
 
@@ -83,9 +108,9 @@ def main():
         runs = [m[key] for name, m in seeds.items() if name.startswith(prefix)]
         return sum(runs) / len(runs)
 
-    for arm in ('stage1_2_3', 'stage3_control'):
+    for arm in ('stage1_2_3', 'stage3_control', 'stage3_oracle'):
         arms[arm] = {key: mean(arm, key) for key in ('accuracy/top1', 'mean_class/recall', 'train_seconds')}
-    names = ('supervised', 'stage1_2', 'stage1_2_3', 'stage3_control', 'full_labels')
+    names = ('supervised', 'stage1_2', 'stage1_2_3', 'stage3_control', 'stage3_oracle', 'full_labels')
     acc = {name: round(arms[name]['accuracy/top1'] / 100, 4) for name in names}
     mca = {name: round(arms[name]['mean_class/recall'] / 100, 4) for name in names}
     gain = round(acc['stage1_2_3'] - acc['stage3_control'], 4)
@@ -96,6 +121,8 @@ def main():
         benchmark='ssfer', backbone=args.backbone, quick=args.quick, label_ratio=args.ratio,
         **{f'acc_{name}': acc[name] for name in names}, **{f'mean_class_acc_{name}': mca[name] for name in names},
         pseudo_label_gain=gain, pseudo_label_gain_mean_class=round(mca['stage1_2_3'] - mca['stage3_control'], 4),
+        oracle_gain=round(acc['stage3_oracle'] - acc['stage3_control'], 4),
+        oracle_gain_mean_class=round(mca['stage3_oracle'] - mca['stage3_control'], 4),
         pseudo_label_accuracy=round(mean('stage1_2_3', 'unsup_pseudo_acc'), 4),
         pseudo_mask_rate=round(mean('stage1_2_3', 'unsup_mask_rate'), 4),
         seeds={name: dict(top1=round(m['accuracy/top1'] / 100, 4), mean_class=round(m['mean_class/recall'] / 100, 4))

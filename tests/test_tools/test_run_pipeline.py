@@ -1,9 +1,11 @@
 """tools/run_pipeline.py end to end on tiny SynthFER, then again reusing every stage."""
 import importlib.util
 import json
+import os
 import os.path as osp
 import re
 import sys
+import time
 
 import pytest
 
@@ -34,6 +36,28 @@ def test_stage_output_goes_to_its_log_and_progress_lines_to_the_console(tmp_path
     assert open(log).read().splitlines() == lines + bars and set(pipeline.seconds) == {'stage'}
     with pytest.raises(SystemExit, match=r'broken failed \(exit 3\)'):
         pipeline._run('broken', ['-c', 'raise SystemExit(3)'], log)
+
+
+def test_stages_run_together_with_one_thread_each(tmp_path, capsys):
+    """``Pipeline.together``: two stages at once (wall time of one, not of both), each subprocess told to use one
+    compute thread; a failed one stops the pipeline after the other has finished."""
+    pipeline = run_pipeline.Pipeline(str(tmp_path))
+    code = "import os, time; time.sleep(2); print('Epoch(train) threads', os.environ.get('OMP_NUM_THREADS'))"
+
+    def stage(name, script=code):
+        return lambda: pipeline._run(name, ['-c', script], str(tmp_path / f'{name}.log')) or name
+
+    start = time.time()
+    assert pipeline.together(a=stage('a'), b=stage('b')) == dict(a='a', b='b')
+    assert time.time() - start < 3.5  # 2 s each, at the same time (plus two interpreter starts)
+    assert open(tmp_path / 'a.log').read() == open(tmp_path / 'b.log').read() == 'Epoch(train) threads 1\n'
+    out = capsys.readouterr().out
+    assert '  [a] Epoch(train) threads 1' in out and '  [b] Epoch(train) threads 1' in out
+    with pytest.raises(SystemExit, match=r'broken failed \(exit 3\)'):
+        pipeline.together(a=stage('a2'), broken=stage('broken', 'raise SystemExit(3)'))
+    assert 'threads 1' in open(tmp_path / 'a2.log').read()  # the other stage ran to its end
+    pipeline._run('alone', ['-c', code], str(tmp_path / 'alone.log'))  # afterwards: the machine's default
+    assert open(tmp_path / 'alone.log').read() == f"Epoch(train) threads {os.environ.get('OMP_NUM_THREADS')}\n"
 
 
 def test_pipeline_prints_the_table_and_reuses_finished_stages(tmp_path, monkeypatch, capfd):
