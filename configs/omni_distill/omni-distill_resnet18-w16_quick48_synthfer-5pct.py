@@ -50,9 +50,9 @@ train_cfg = dict(
     mining=dict(threshold=0.88, min_similarity=0.5, require_agreement=True, class_balance=3.0, batch_size=256),
     # 300 steps instead of the DM paper's 20k, so a 10x larger image learning rate than its 1; starting from each
     # class's typical faces (herding in the primitive's feature space) instead of random ones. Under
-    # benchmarks/omni_distill.py's protocol (a ConvNet on the 70 images, 300 steps, 2 seeds; same mined set) top-1 /
-    # mean class: 300 steps 0.222 / 0.229, 600 steps 0.195 / 0.192, 600 steps with 32 real faces per class 0.211 /
-    # 0.207, against 0.163 / 0.148 for 10 random real faces per class; 300 steps cost ~4.5 minutes on 2 cores
+    # benchmarks/omni_distill.py's protocol (a ConvNet on the 70 written images, 300 steps, 2 seeds; same mined set)
+    # top-1 / mean class: 300 steps 0.199 / 0.209, 600 steps 0.195 / 0.192, against 0.163 / 0.148 for 10 random real
+    # faces per class; 300 steps take ~4.5 minutes on 2 cores (docs/omni_distill.md)
     distiller=dict(type='DistributionMatching', ipc=10, iterations=300, lr=10.0, batch_real=64, width=64, depth=3,
                    init='typical'),
     final=dict(
