@@ -223,10 +223,12 @@ class OmniDistillLoop(BaseLoop):
             self.runner.logger.warning(f'{mined} is empty: the primitive model was sure of no pool face (train it '
                                        'longer, or lower train_cfg.mining.threshold / min_similarity)')
         state_file = osp.join(out_dir, 'state.pth')
+        cfg = copy.deepcopy(self.distiller_cfg)
+        include_labeled = cfg.pop('include_labeled', True)
+        distiller = TASK_UTILS.build(cfg)
         done = self.resume and osp.exists(ann)
         if done and osp.exists(state_file):  # finished, but with these settings?
-            TASK_UTILS.build({k: v for k, v in self.distiller_cfg.items() if k != 'include_labeled'}).check_state(
-                state_file)
+            distiller.check_state(state_file)
         if not done and is_main_process():
             os.makedirs(out_dir, exist_ok=True)
             for stale in (ann, ) if self.resume else (ann, state_file):
@@ -234,9 +236,7 @@ class OmniDistillLoop(BaseLoop):
                     os.remove(stale)
         barrier()
         if not done and is_main_process():
-            cfg = copy.deepcopy(self.distiller_cfg)
-            real = self.real_faces(primitive, mined, cfg.pop('include_labeled', True))
-            distiller = TASK_UTILS.build(cfg)
+            real = self.real_faces(primitive, mined, include_labeled)
             self.runner.logger.info(f'OmniDistillLoop: distilling {sum(len(c) for c in real.by_class)} real '
                                     f'faces into {distiller.ipc} per class with {type(distiller).__name__}')
             images = distiller.run(real, state_file)
