@@ -18,7 +18,9 @@ distractors) through
   ``acc_distilled_ipc{1,10,50}`` / ``mean_class_acc_distilled_ipc{1,10,50}`` (the loop's
   distiller at each IPC; the config's IPC is the loop's own set) against ``acc_random_ipc{...}`` /
   ``mean_class_acc_random_ipc{...}`` (as many random real faces per class from the distiller's sources:
-  mined, plus labeled with ``include_labeled``), ``*_ipc10_soft`` (both with the primitive's class
+  mined, plus labeled with ``include_labeled``; with the distiller's ``factor`` > 1 also
+  ``acc_random_mosaic_ipc10``: as many random faces as the mosaics hold, in their formation),
+  ``*_ipc10_soft`` (each with the primitive's class
   probabilities as targets instead of hard labels), and ``acc_whole_set`` / ``mean_class_acc_whole_set``
   (the same ConvNet on every mined + labeled face, one seed). Goals at IPC 10: distilled beats random by
   0.10 mean class accuracy (``distilled_gain_mean_class``) and reaches half the whole set's
@@ -167,24 +169,28 @@ def fair_measure(loop, primitive, mined_file, args, test):
     out = {}
     for ipc in args.ipcs:
         ddir = osp.join(args.work_dir, f'distilled_ipc{ipc}')
+        distiller = TASK_UTILS.build(dict(dcfg, ipc=ipc))
         if ipc == dcfg.get('ipc', 10):  # the loop's own distilled set, as the final model reads it
             ddir = osp.join(loop.runner.work_dir, 'distilled')
             x = tensors(dict(type='FaceList', ann_file=DISTILLED_FILE, data_root=ddir, classes=loop.classes,
                              pipeline=eval_pipeline(loop.runner.cfg)), real.preprocess)[0]
         else:
-            distiller = TASK_UTILS.build(dict(dcfg, ipc=ipc))
             os.makedirs(ddir, exist_ok=True)
             x = distiller.run(real, osp.join(ddir, 'state.pth') if args.reuse else None)
-            write_distilled(x, ipc, loop.classes, real.preprocess, ddir)
+            write_distilled(x, distiller.faces_per_class, loop.classes, real.preprocess, ddir)
             plot_loss(distiller, osp.join(ddir, 'loss.png'))
         gen = torch.Generator().manual_seed(args.seed)
-        r = torch.cat([real.sample(c, ipc, gen) for c in range(len(loop.classes))])
-        y = torch.arange(len(loop.classes)).repeat_interleave(ipc)
-        seeds = (0, 1) if len(y) <= 100 else (0, )  # a batch of 256 costs 3.7x one of 70 (on 2 cores, ~0.5 s)
-        for name, images in (('distilled', x), ('random', r)):
+        sets = dict(distilled=x, random=torch.cat([real.sample(c, ipc, gen) for c in range(len(loop.classes))]))
+        if distiller.factor > 1 and ipc == 10:  # random faces in the distiller's formation: the mosaics unoptimised
+            sets['random_mosaic'] = distiller.decode(distiller.encode(torch.cat(
+                [real.sample(c, distiller.faces_per_class, gen) for c in range(len(loop.classes))])))
+        for name, images in sets.items():
+            y = torch.arange(len(loop.classes)).repeat_interleave(len(images) // len(loop.classes))
+            seeds = (0, 1) if len(y) <= 100 else (0, )  # a batch of 256 costs 3.7x one of 70 (on 2 cores, ~0.5 s)
             out[f'acc_{name}_ipc{ipc}'], out[f'mean_class_acc_{name}_ipc{ipc}'] = measure(images, y, seeds)
-            if ipc == 10:
-                out[f'acc_{name}_ipc10_soft'], out[f'mean_class_acc_{name}_ipc10_soft'] = measure(images, soft(images))
+            if ipc == 10 and name != 'random_mosaic':
+                out[f'acc_{name}_ipc10_soft'], out[f'mean_class_acc_{name}_ipc10_soft'] = measure(
+                    images, soft(images), seeds)
         print(json.dumps({k: round(v, 4) for k, v in out.items() if f'ipc{ipc}' in k}), flush=True)  # as it goes
     whole = torch.cat([real._load(idx) for idx in real.by_class])
     labels = torch.cat([torch.full((len(idx), ), c) for c, idx in enumerate(real.by_class)])

@@ -17,8 +17,9 @@ Every arm is one of ``mmfer.utils.quick.quick_arms`` (the quick configs with the
 budgets filled in, as ``benchmarks/ssfer.py`` runs them), run by ``tools/train.py`` on a config written
 to ``<work-dir>/configs/<stage>.py``. A second run reuses finished stages and resumes an interrupted one
 (``--resume``). Stage logs go to ``<work-dir>/<stage>/train.log``; the console shows their progress lines
-(mining and distillation progress bars at most every 15 s). Stage III and its control run side by side
-(:meth:`Pipeline.together`); tests run in this process (``test.log``).
+(mining and distillation progress bars at most every 15 s). Stages that share nothing run side by side
+(:meth:`Pipeline.together`): method A's chain beside the supervised -> method B chain, and within method A
+stage III beside its control; tests run in this process (``test.log``).
 """
 import argparse
 import contextlib
@@ -81,7 +82,7 @@ class Pipeline:
         self.in_process = in_process
         os.makedirs(osp.join(work_dir, 'configs'), exist_ok=True)
         self.seconds = {}
-        self.side_by_side = False
+        self.side_by_side = 0  # how many together() calls are running
 
     def together(self, **jobs: Callable[[], str]) -> Dict[str, str]:
         """Run independent stages (``name=callable``, e.g. stage III and its control) at the same time, one
@@ -99,14 +100,14 @@ class Pipeline:
                 errors[name] = e
 
         threads = [threading.Thread(target=work, args=item) for item in jobs.items()]
-        self.side_by_side = True
+        self.side_by_side += 1
         try:
             for t in threads:
                 t.start()
             for t in threads:
                 t.join()
         finally:
-            self.side_by_side = False
+            self.side_by_side -= 1
         if errors:
             raise SystemExit('; '.join(str(e) for e in errors.values()))
         return results
@@ -189,6 +190,73 @@ def shown(path: str) -> str:
     return path if rel.startswith('..') else rel
 
 
+PICTURE_ORDER = ['confusion matrix (supervised)', 'reconstructions (stage I)',
+                 'FacialMixup pairs, boxes, IoU, weights (stage II)',
+                 'pseudo-label mask rate, accuracy, threshold (stage III)', 'confusion matrix (stage I + II)',
+                 'confusion matrix (stage I-III)', 'distilled images per class (method B)']
+
+
+def method_a(run: Pipeline, arms: dict, args, work_dir: str, pictures: dict) -> list:
+    """Stages I, II, III (and III's control, side by side); their table rows."""
+    rows = []
+    cfg = checkpoints(arms['stage1'])
+    epochs = cfg.train_cfg.max_epochs
+    cfg.custom_hooks = [dict(type='MAEReconstructionHook', interval=epochs, num_images=8)]
+    stage1 = run.train('stage1', cfg)
+    pictures['reconstructions (stage I)'] = osp.join(work_dir, 'stage1', 'vis', f'mae_epoch_{epochs}.png')
+
+    cfg = checkpoints(arms['stage2'])
+    cfg.model.backbone.init_cfg.checkpoint = stage1
+    cfg.custom_hooks = [*cfg.get('custom_hooks', []), dict(type='FacialMixupVisHook')]
+    stage2 = run.train('stage2', cfg)
+    rows.append(('method A, stage I + II', run.test('stage2', stage2), stage2))
+    pictures['FacialMixup pairs, boxes, IoU, weights (stage II)'] = osp.join(
+        work_dir, 'stage2', 'vis', 'facial_mixup_pairs.png')
+    cfg = checkpoints(arms['stage3'])
+    cfg.load_from = stage2  # stage II's weights (its EMA weights where it ran an EMA hook)
+    jobs = dict(stage3=lambda: run.train('stage3', cfg))
+    if 'baselines' not in args.skip:
+        control_cfg = without_unlabeled_loss(copy.deepcopy(cfg))
+        jobs['stage3_control'] = lambda: run.train('stage3_control', control_cfg)
+    done = run.together(**jobs)
+    rows.append(('method A, stage I + II + III', run.test('stage3', done['stage3']), done['stage3']))
+    if 'stage3_control' in done:
+        rows.append(('  stage III control (no unlabeled loss)', run.test('stage3_control', done['stage3_control']),
+                     done['stage3_control']))
+    curves = osp.join(work_dir, 'stage3', 'pseudo_labels.png')
+    run._run('stage3:curves', ['tools/analysis/plot_curves.py', osp.join(work_dir, 'stage3'), '--keys',
+                               'unsup_mask_rate', 'unsup_pseudo_acc', 'unsup_threshold', '--out', curves],
+             osp.join(work_dir, 'stage3', 'test.log'), in_process=True)
+    pictures['pseudo-label mask rate, accuracy, threshold (stage III)'] = curves
+    for name, label in (('stage2', 'stage I + II'), ('stage3', 'stage I-III')):
+        pictures[f'confusion matrix ({label})'] = osp.join(work_dir, name, 'confusion_matrix.png')
+    return rows
+
+
+def method_b(run: Pipeline, args, root: str, split: str, work_dir: str, kind: str, supervised: Optional[str],
+             pictures: dict) -> list:
+    """OmniDistillLoop, on the supervised run as primitive when it is the same ResNet; its table rows."""
+    rows = []
+    cfg = set_data_root(Config.fromfile(osp.join(REPO, METHOD_B)), root)
+    cfg.train_dataloader.dataset.split_file = split
+    cfg.train_cfg.pool.data_root = osp.join(root, 'pool')
+    if kind == 'ResNet' and supervised:  # the supervised run is the primitive model: trained once
+        cfg.train_cfg.primitive = dict(checkpoint=supervised)
+    cfg.merge_from_dict(args.omni_distill_options)
+    results = run.train('omni_distill', cfg, 'results.json')
+    with open(results) as f:
+        results = json.load(f)
+    wd = osp.join(work_dir, 'omni_distill')
+    if kind != 'ResNet' or not supervised:
+        rows.append(('method B primitive (ResNet, labeled only)', results['primitive'], osp.join(wd, 'primitive')))
+    # the final model trains on labeled + distilled faces, and the mined ones too with use_mined
+    joined = '+' if cfg.train_cfg.final.get('use_mined') else '->'
+    rows.append((f"method B, + {results['mining']['mined']} mined {joined} distilled", results['final'],
+                 osp.join(wd, 'final')))
+    pictures['distilled images per class (method B)'] = results['distilled']['grid']
+    return rows
+
+
 def main():
     args = parse_args()
     register_all_modules(init_default_scope=False)
@@ -201,67 +269,29 @@ def main():
     budgets.update({k: getattr(args, k) for k in budgets if getattr(args, k)})
     arms = quick_arms(REPO, args.backbone, root, split, **budgets)
     run = Pipeline(work_dir, args.in_process)
-    rows, pictures = [], {}
+    pictures = {}
     kind = dict(resnet='ResNet', vit='ViT')[args.backbone]
 
-    supervised = None
-    if 'baselines' not in args.skip:
-        supervised = run.train('supervised', checkpoints(arms['supervised']))
-        label = f'supervised {kind}' + (' (= method B primitive)' if kind == 'ResNet' else ' (labeled only)')
-        rows.append((label, run.test('supervised', supervised), supervised))
-        pictures['confusion matrix (supervised)'] = osp.join(work_dir, 'supervised', 'confusion_matrix.png')
-
-    if 'ssfer' not in args.skip:
-        cfg = checkpoints(arms['stage1'])
-        epochs = cfg.train_cfg.max_epochs
-        cfg.custom_hooks = [dict(type='MAEReconstructionHook', interval=epochs, num_images=8)]
-        stage1 = run.train('stage1', cfg)
-        pictures['reconstructions (stage I)'] = osp.join(work_dir, 'stage1', 'vis', f'mae_epoch_{epochs}.png')
-
-        cfg = checkpoints(arms['stage2'])
-        cfg.model.backbone.init_cfg.checkpoint = stage1
-        cfg.custom_hooks = [*cfg.get('custom_hooks', []), dict(type='FacialMixupVisHook')]
-        stage2 = run.train('stage2', cfg)
-        rows.append(('method A, stage I + II', run.test('stage2', stage2), stage2))
-        pictures['FacialMixup pairs, boxes, IoU, weights (stage II)'] = osp.join(
-            work_dir, 'stage2', 'vis', 'facial_mixup_pairs.png')
-        cfg = checkpoints(arms['stage3'])
-        cfg.load_from = stage2  # stage II's weights (its EMA weights where it ran an EMA hook)
-        jobs = dict(stage3=lambda: run.train('stage3', cfg))
+    def supervised_and_method_b():
+        """The supervised baseline, then method B on it as primitive (ResNet): (baseline rows, method B rows)."""
+        sup_rows, b_rows, supervised = [], [], None
         if 'baselines' not in args.skip:
-            control_cfg = without_unlabeled_loss(copy.deepcopy(cfg))
-            jobs['stage3_control'] = lambda: run.train('stage3_control', control_cfg)
-        done = run.together(**jobs)
-        rows.append(('method A, stage I + II + III', run.test('stage3', done['stage3']), done['stage3']))
-        if 'stage3_control' in done:
-            rows.append(('  stage III control (no unlabeled loss)', run.test('stage3_control', done['stage3_control']),
-                         done['stage3_control']))
-        curves = osp.join(work_dir, 'stage3', 'pseudo_labels.png')
-        run._run('stage3:curves', ['tools/analysis/plot_curves.py', osp.join(work_dir, 'stage3'), '--keys',
-                                   'unsup_mask_rate', 'unsup_pseudo_acc', 'unsup_threshold', '--out', curves],
-                 osp.join(work_dir, 'stage3', 'test.log'), in_process=True)
-        pictures['pseudo-label mask rate, accuracy, threshold (stage III)'] = curves
-        for name, label in (('stage2', 'stage I + II'), ('stage3', 'stage I-III')):
-            pictures[f'confusion matrix ({label})'] = osp.join(work_dir, name, 'confusion_matrix.png')
+            supervised = run.train('supervised', checkpoints(arms['supervised']))
+            label = f'supervised {kind}' + (' (= method B primitive)' if kind == 'ResNet' else ' (labeled only)')
+            sup_rows.append((label, run.test('supervised', supervised), supervised))
+            pictures['confusion matrix (supervised)'] = osp.join(work_dir, 'supervised', 'confusion_matrix.png')
+        if 'omni_distill' not in args.skip:
+            b_rows = method_b(run, args, root, split, work_dir, kind, supervised, pictures)
+        return sup_rows, b_rows
 
-    if 'omni_distill' not in args.skip:
-        cfg = set_data_root(Config.fromfile(osp.join(REPO, METHOD_B)), root)
-        cfg.train_dataloader.dataset.split_file = split
-        cfg.train_cfg.pool.data_root = osp.join(root, 'pool')
-        if kind == 'ResNet' and supervised:  # the supervised run is the primitive model: trained once
-            cfg.train_cfg.primitive = dict(checkpoint=supervised)
-        cfg.merge_from_dict(args.omni_distill_options)
-        results = run.train('omni_distill', cfg, 'results.json')
-        with open(results) as f:
-            results = json.load(f)
-        wd = osp.join(work_dir, 'omni_distill')
-        if kind != 'ResNet' or not supervised:
-            rows.append(('method B primitive (ResNet, labeled only)', results['primitive'], osp.join(wd, 'primitive')))
-        # the final model trains on labeled + distilled faces, and the mined ones too with use_mined
-        joined = '+' if cfg.train_cfg.final.get('use_mined') else '->'
-        rows.append((f"method B, + {results['mining']['mined']} mined {joined} distilled", results['final'],
-                     osp.join(wd, 'final')))
-        pictures['distilled images per class (method B)'] = results['distilled']['grid']
+    chains = dict(baselines_and_method_b=supervised_and_method_b)
+    if 'ssfer' not in args.skip:
+        chains['method_a'] = lambda: method_a(run, arms, args, work_dir, pictures)
+    # method A's stages and the supervised -> method B chain share no stage: they run side by side
+    done = run.together(**chains)
+    sup_rows, b_rows = done['baselines_and_method_b']
+    rows = sup_rows + done.get('method_a', []) + b_rows
+    pictures = {k: pictures[k] for k in sorted(pictures, key=PICTURE_ORDER.index)}
 
     with open(split) as f:
         labeled = len(json.load(f)['labeled'])

@@ -1,6 +1,7 @@
 # Method B at quick scale on SynthFER (48 px): a quarter-width ResNet-18 primitive model trained on 5 % of
 # 12k labels (600 faces) mines the 10k pool (with distractors), distribution matching distils the mined
-# faces into 10 images per class, and a fresh model trains on labeled + mined + distilled faces.
+# faces into 10 images per class (4 faces at 24 px each), and a fresh model trains on labeled + mined + distilled
+# faces.
 # (5 % of the 3k-image quick set, 149 faces, leaves every model below the class prior: nothing to mine.)
 #   python tools/data/generate_synthfer.py data/synthfer_semi48 --img-size 48 --num-train 12000 \
 #       --num-test 1000 --num-pool 10000
@@ -27,7 +28,8 @@ train_dataloader = dict(dataset=dict(data_root=data_root, split_file=split_file,
 val_dataloader = dict(dataset=dict(data_root=data_root))
 test_dataloader = val_dataloader
 primitive_epochs = 300
-# the final set (600 labeled + ~2900 mined + 5 x 70 distilled) for as many iterations as the primitive's
+# the final set (600 labeled + ~2900 mined + 280 distilled faces, each once: 5 x 70 before factor 2) for as
+# many iterations as the primitive's
 final_epochs = 50
 param_scheduler = [
     dict(type='LinearLR', start_factor=0.01, by_epoch=True, begin=0, end=5, convert_to_iter_based=True),
@@ -49,16 +51,19 @@ train_cfg = dict(
                         dict(type='mmpretrain.PackInputs')]),
     mining=dict(threshold=0.88, min_similarity=0.5, require_agreement=True, class_balance=3.0, batch_size=256),
     # 300 steps instead of the DM paper's 20k, so a 10x larger image learning rate than its 1; starting from each
-    # class's typical faces (herding in the primitive's feature space) instead of random ones. Under
-    # benchmarks/omni_distill.py's protocol (a ConvNet on the 70 written images, 300 steps, 2 seeds; same mined set)
-    # top-1 / mean class: 300 steps 0.199 / 0.209, 600 steps 0.195 / 0.192, against 0.163 / 0.148 for 10 random real
-    # faces per class; 300 steps take ~4.5 minutes on 2 cores (docs/omni_distill.md)
+    # class's typical faces (herding in the primitive's feature space) instead of random ones; factor 2 (IDC / IDM's
+    # partitioning and expansion): each of the 10 images per class holds 4 faces at 24 px, 40 training faces per
+    # class for the pixels of 10; pixels kept in 0-255 (clip, the default). Under benchmarks/omni_distill.py's
+    # protocol (a ConvNet on the distilled faces alone, 300 steps; same mined set) top-1 / mean class: 0.376 / 0.367
+    # against 0.163 / 0.148 for 10 random real faces per class and 0.205 / 0.201 for 40 random ones as mosaics;
+    # factor 1: 0.241 / 0.236 (clipped), 0.199 / 0.209 (clipped only when written); 150 steps at factor 2:
+    # 0.350 / 0.317. ~9.5 minutes on 2 cores (docs/omni_distill.md)
     distiller=dict(type='DistributionMatching', ipc=10, iterations=300, lr=10.0, batch_real=64, width=64, depth=3,
-                   init='typical'),
+                   init='typical', factor=2),
     final=dict(
         # soft_mined: the mined faces' targets are the primitive's class probabilities (offline, ~3000
         # iterations each: 0.872 soft vs 0.853-0.867 for hard-label sets)
-        max_epochs=final_epochs, distilled_repeat=5, use_mined=True, soft_mined=True,
+        max_epochs=final_epochs, distilled_repeat=1, use_mined=True, soft_mined=True,
         param_scheduler=[
             dict(type='LinearLR', start_factor=0.01, by_epoch=True, begin=0, end=5, convert_to_iter_based=True),
             dict(type='CosineAnnealingLR', by_epoch=True, begin=5, end=final_epochs, eta_min=1e-6,

@@ -85,11 +85,13 @@ def test_stages_write_their_files_and_resume(synthfer_root, split_file, tmp_path
         probs = [float(p) for p in line.split('\t')[4].split(',')]
         assert len(probs) == 7 and sum(probs) == pytest.approx(1, abs=1e-4)
         assert max(range(7), key=probs.__getitem__) == int(line.split('\t')[1])
+    # ipc 2 at the quick config's factor 2: 2 stored mosaics per class, 8 faces per class written
     distilled = lines(osp.join(wd, 'distilled', 'distilled.txt'))
-    assert [int(line.split('\t')[1]) for line in distilled] == [c for c in range(7) for _ in range(2)]
+    assert [int(line.split('\t')[1]) for line in distilled] == [c for c in range(7) for _ in range(8)]
     first = cv2.imread(osp.join(wd, 'distilled', distilled[0].split('\t')[0]))
     assert first.shape == (48, 48, 3)
-    assert cv2.imread(osp.join(wd, 'distilled', 'grid.png')).shape == (7 * 48, 96 + 2 * 48, 3)
+    assert cv2.imread(osp.join(wd, 'distilled', 'grid.png')).shape == (7 * 48, 96 + 8 * 48, 3)
+    assert torch.load(osp.join(wd, 'distilled', 'state.pth'))['images'].shape == (14, 3, 48, 48)
     assert cv2.imread(osp.join(wd, 'distilled', 'loss.png')) is not None  # the matching loss per iteration
     assert 'accuracy/top1' in json.load(open(osp.join(wd, 'final', 'metrics.json')))
     results = json.load(open(osp.join(wd, 'results.json')))

@@ -173,3 +173,45 @@ def test_improved_distribution_matching_trains_its_networks_and_renews_them():
     idm.iterations = 8
     idm.run(real)
     assert idm.model_steps == [2] and idm.models[0] is not first  # run() starts from a fresh queue
+
+
+def test_factor_two_mosaics_decode_into_four_upsampled_faces_in_row_order():
+    dm = DistributionMatching(ipc=1, factor=2)
+    tiles = torch.arange(4.).view(4, 1, 1, 1).expand(4, 3, 8, 8)  # four flat faces: 0, 1, 2, 3
+    mosaic = dm.encode(tiles)
+    assert mosaic.shape == (1, 3, 8, 8)
+    assert mosaic[0, 0, :4, :4].unique().tolist() == [0] and mosaic[0, 0, :4, 4:].unique().tolist() == [1]
+    assert mosaic[0, 0, 4:, :4].unique().tolist() == [2] and mosaic[0, 0, 4:, 4:].unique().tolist() == [3]
+    torch.testing.assert_close(dm.decode(mosaic), tiles)  # flat tiles survive the round trip
+    assert DistributionMatching(factor=1).decode(mosaic) is mosaic
+    with pytest.raises(ValueError, match='factor 3 does not divide the image size 8x8'):
+        DistributionMatching(factor=3).decode(mosaic)
+
+
+def test_a_factor_two_distiller_optimises_mosaics_and_returns_four_faces_each(tmp_path):
+    """ipc 2 at factor 2: 2 stored images per class, started from 8 real faces, 8 training faces per class out
+    (class-major), the state holding the mosaics; a resumed run equals an uninterrupted one."""
+    real = RealFaces(ToyFaces(), preprocess, 3)
+    common = dict(ipc=2, batch_real=8, width=8, depth=2, seed=3, factor=2, save_interval=2)
+    dm = DistributionMatching(iterations=4, **common)
+    faces = dm.run(real, str(tmp_path / 'a.pth'))
+    assert dm.faces_per_class == 8 and faces.shape == (24, 3, 16, 16)
+    stored = torch.load(tmp_path / 'a.pth')['images']
+    assert stored.shape == (6, 3, 16, 16)
+    torch.testing.assert_close(faces, dm.decode(stored))
+    start = dm.encode(torch.cat([real.sample(c, 8, dm._generator(-1)) for c in range(3)]))
+    assert not torch.allclose(stored, start)
+    DistributionMatching(iterations=2, **common).run(real, str(tmp_path / 'b.pth'))
+    torch.testing.assert_close(DistributionMatching(iterations=4, **common).run(real, str(tmp_path / 'b.pth')), faces)
+
+
+def test_clip_keeps_the_images_inside_what_a_png_holds():
+    """The toy preprocessing maps 0..255 to -2..1.98; a large step pushes pixels past both ends unless clipped."""
+    real = RealFaces(ToyFaces(), preprocess, 3)
+    low, high = real.pixel_range()
+    assert low.flatten().tolist() == [-2.0] * 3 and high.flatten().tolist() == [127 / 64] * 3
+    common = dict(ipc=2, batch_real=8, width=8, depth=2, iterations=3, lr=1e4, init='noise')
+    clipped = DistributionMatching(**common).run(real)
+    assert clipped.min() >= -2.0 and clipped.max() <= 127 / 64 and (clipped == -2.0).any()
+    free = DistributionMatching(clip=False, **common).run(real)
+    assert free.min() < -2.0 and free.max() > 127 / 64

@@ -238,9 +238,11 @@ class OmniDistillLoop(BaseLoop):
         if not done and is_main_process():
             real = self.real_faces(primitive, mined, include_labeled)
             self.runner.logger.info(f'OmniDistillLoop: distilling {sum(len(c) for c in real.by_class)} real '
-                                    f'faces into {distiller.ipc} per class with {type(distiller).__name__}')
+                                    f'faces into {distiller.ipc} per class with {type(distiller).__name__}'
+                                    + (f' ({distiller.faces_per_class} faces per class at 1/{distiller.factor} size)'
+                                       if distiller.factor > 1 else ''))
             images = distiller.run(real, state_file)
-            self._write_distilled(images, distiller.ipc, out_dir, real)
+            self._write_distilled(images, distiller.faces_per_class, out_dir, real)
             plot_loss(distiller, osp.join(out_dir, 'loss.png'))
         elif not done:  # rank 0 distils (it may take longer than a collective's timeout): wait for its list
             self._wait_for(ann)

@@ -61,6 +61,15 @@ class RealFaces:
             pick = torch.randint(pool.size, (n, ), generator=generator)
         return self._load(pool[pick.numpy()])
 
+    def pixel_range(self):
+        """The lowest and highest value each channel can take in the preprocessed space (black and white
+        images through ``preprocess``), as two ``(1, C, 1, 1)`` tensors."""
+        shape = self.shape
+        dtype = self.cache.dtype if self.cache is not None else torch.uint8
+        black, white = (torch.full(shape, v, dtype=dtype) for v in (0, 255))
+        out = self.preprocess(dict(inputs=[black, white]), False)['inputs'][:, :, :1, :1]
+        return out.min(0, keepdim=True)[0], out.max(0, keepdim=True)[0]
+
     def _load(self, idx: np.ndarray) -> torch.Tensor:
         if self.cache is not None:
             raw = list(self.cache[torch.from_numpy(idx)])
@@ -137,6 +146,12 @@ class BaseDistiller:
         augment: apply :func:`siamese_augment` to real and synthetic batches.
         init: ``'real'`` (start from random mined faces of the class), ``'typical'`` (from the faces
             :meth:`RealFaces.typical` picks by herding in the primitive model's feature space) or ``'noise'``.
+        factor: IDC's multi-formation (Kim et al., ICML 2022), IDM's partitioning and expansion: each stored
+            image is a ``factor x factor`` mosaic of faces at ``1 / factor`` of the size, and the networks see
+            them one by one, upsampled (:meth:`decode`), so ``ipc`` stored images give ``ipc * factor**2``
+            training faces per class for the same pixels. 1: one face per image (DM).
+        clip: keep every pixel inside what an 8-bit image can hold (the preprocessed values of 0 and 255)
+            after each step, so the images written as PNG are the images distilled.
         seed: seed of the whole optimisation.
         save_interval: iterations between saved states.
 
@@ -148,12 +163,46 @@ class BaseDistiller:
 
     def __init__(self, ipc: int = 10, iterations: int = 1000, lr: float = 1.0, momentum: float = 0.5,
                  batch_real: int = 64, width: int = 64, depth: int = 3, augment: bool = True,
-                 init: str = 'real', seed: int = 0, save_interval: int = 100):
+                 init: str = 'real', factor: int = 1, clip: bool = True, seed: int = 0, save_interval: int = 100):
         if init not in ('real', 'typical', 'noise'):
             raise ValueError(f"init must be 'real', 'typical' or 'noise', got {init!r}")
+        if factor < 1:
+            raise ValueError(f'factor must be at least 1, got {factor}')
         self.ipc, self.iterations, self.lr, self.momentum = ipc, iterations, lr, momentum
         self.batch_real, self.width, self.depth, self.augment = batch_real, width, depth, augment
-        self.init, self.seed, self.save_interval = init, seed, save_interval
+        self.init, self.factor, self.clip, self.seed, self.save_interval = init, factor, clip, seed, save_interval
+
+    @property
+    def faces_per_class(self) -> int:
+        """Training faces per class that the ``ipc`` stored images decode into."""
+        return self.ipc * self.factor**2
+
+    def decode(self, images: torch.Tensor) -> torch.Tensor:
+        """Stored images ``(N, C, H, W)`` -> the faces they hold, ``(N * factor**2, C, H, W)``: each image's
+        ``factor x factor`` tiles in row order, upsampled (bilinear) to ``H x W``; the identity for factor 1."""
+        f = self.factor
+        if f == 1:
+            return images
+        n, c, h, w = images.shape
+        if h % f or w % f:
+            raise ValueError(f'factor {f} does not divide the image size {h}x{w}')
+        tiles = images.reshape(n, c, f, h // f, f, w // f).permute(0, 2, 4, 1, 3, 5)
+        tiles = tiles.reshape(n * f * f, c, h // f, w // f)
+        return F.interpolate(tiles, size=(h, w), mode='bilinear', align_corners=False)
+
+    def encode(self, faces: torch.Tensor) -> torch.Tensor:
+        """Faces ``(N * factor**2, C, H, W)`` -> ``N`` stored mosaics (downsampled, antialiased): the inverse
+        of :meth:`decode` up to the resolution lost."""
+        f = self.factor
+        if f == 1:
+            return faces
+        m, c, h, w = faces.shape
+        small = F.interpolate(faces, size=(h // f, w // f), mode='bilinear', antialias=True, align_corners=False)
+        return small.reshape(m // (f * f), f, f, c, h // f, w // f).permute(0, 3, 1, 4, 2, 5).reshape(-1, c, h, w)
+
+    def _class_faces(self, syn: torch.Tensor, c: int) -> torch.Tensor:
+        """The training faces of class ``c`` (decoded from its ``ipc`` stored images)."""
+        return self.decode(syn[c * self.ipc:(c + 1) * self.ipc])
 
     def _generator(self, iteration: int) -> torch.Generator:
         return torch.Generator().manual_seed(self.seed * 1_000_003 + iteration + 1)
@@ -175,20 +224,24 @@ class BaseDistiller:
         raise NotImplementedError
 
     def run(self, real: RealFaces, state_file: Optional[str] = None) -> torch.Tensor:
-        """Distil ``real`` into ``(num_classes * ipc, 3, H, W)`` images (normalised, class-major).
+        """Distil ``real`` into ``(num_classes * faces_per_class, 3, H, W)`` training faces (normalised,
+        class-major; the ``ipc`` stored images per class, decoded).
 
         Everything runs on the device of ``real``'s preprocessor (the primitive model's: the runner's
         GPU under ``tools/train.py``); random draws stay on the CPU generator, so runs are reproducible.
         """
         num_classes = len(real.by_class)
         init = self._generator(-1)
+        n = self.faces_per_class
         if self.init == 'real':
-            syn = torch.cat([real.sample(c, self.ipc, init) for c in range(num_classes)])
+            syn = self.encode(torch.cat([real.sample(c, n, init) for c in range(num_classes)]))
         elif self.init == 'typical':
-            syn = torch.cat([real.typical(c, self.ipc) for c in range(num_classes)])
+            syn = self.encode(torch.cat([real.typical(c, n) for c in range(num_classes)]))
         else:
             syn = torch.randn((num_classes * self.ipc, ) + real.shape, generator=init).to(real.device)
-        labels = torch.arange(num_classes, device=syn.device).repeat_interleave(self.ipc)
+        labels = torch.arange(num_classes, device=syn.device).repeat_interleave(n)
+        low, high = real.pixel_range()
+        low, high = low.to(syn.device), high.to(syn.device)
         syn = syn.detach().clone().requires_grad_(True)
         optimizer = torch.optim.SGD([syn], lr=self.lr, momentum=self.momentum)
         start, self.losses = 0, []
@@ -203,6 +256,9 @@ class BaseDistiller:
         bar = ProgressBar(self.iterations - start) if start < self.iterations else None
         for it in range(start, self.iterations):
             self.loss = self.step(syn, real, labels, optimizer, self._generator(it))
+            if self.clip:
+                with torch.no_grad():
+                    syn.clamp_(low, high)
             self.losses.append(self.loss)
             done = it + 1
             if state_file and (done % self.save_interval == 0 or done == self.iterations):
@@ -210,7 +266,7 @@ class BaseDistiller:
                     torch.save(dict(images=syn.detach(), optimizer=optimizer.state_dict(), iteration=done,
                                     losses=self.losses, extra=self.extra_state(), settings=self.settings()), f)
             bar.update()
-        return syn.detach()
+        return self.decode(syn.detach())
 
     def settings(self) -> dict:
         """The constructor arguments that shape the images (all but ``iterations`` and ``save_interval``)."""

@@ -54,8 +54,8 @@ class DistributionMatching(BaseDistiller):
     def step(self, syn, real: RealFaces, labels, optimizer, generator) -> float:
         num_classes = len(real.by_class)
         net = self._embed(generator, syn, num_classes)
-        views = [self._views(generator, real.sample(c, self.batch_real, generator),
-                             syn[c * self.ipc:(c + 1) * self.ipc]) for c in range(num_classes)]
+        views = [self._views(generator, real.sample(c, self.batch_real, generator), self._class_faces(syn, c))
+                 for c in range(num_classes)]
         loss, syn_feats = self._match(net, views)
         loss = loss + self._extra_loss(syn_feats, labels)
         optimizer.zero_grad()
@@ -75,8 +75,7 @@ class DistributionMatching(BaseDistiller):
 @TASK_UTILS.register_module()
 class ImprovedDistributionMatching(DistributionMatching):
     """Distribution matching in the feature spaces of partly trained networks (IDM's model sampling and
-    class-balance regulariser; its partition-and-expansion is left out: at 48 px a face cut in four is no
-    longer a face).
+    class-balance regulariser; its partitioning and expansion is every distiller's ``factor``).
 
     A queue of ``num_models`` ConvNet classifiers is kept. Each step matches the class-wise feature
     statistics (see :class:`DistributionMatching`) in the embedding of one of them drawn at random, adds

@@ -47,12 +47,11 @@ class GradientMatching(BaseDistiller):
         for ol in range(self.outer_loop):
             loss = syn.new_zeros(())
             for c in range(num_classes):
-                r, s = self._views(generator, real.sample(c, self.batch_real, generator),
-                                   syn[c * self.ipc:(c + 1) * self.ipc])
+                r, s = self._views(generator, real.sample(c, self.batch_real, generator), self._class_faces(syn, c))
                 target = torch.full((r.shape[0], ), c, device=syn.device)
                 real_grads = [g.detach() for g in torch.autograd.grad(F.cross_entropy(net(r), target), params)]
-                syn_grads = torch.autograd.grad(F.cross_entropy(net(s), target[:s.shape[0]]), params,
-                                                create_graph=True)
+                syn_grads = torch.autograd.grad(F.cross_entropy(net(s), torch.full_like(target[:1], c).expand(len(s))),
+                                                params, create_graph=True)
                 loss = loss + gradient_distance(syn_grads, real_grads)
             optimizer.zero_grad()
             loss.backward()
@@ -60,7 +59,8 @@ class GradientMatching(BaseDistiller):
             if ol == self.outer_loop - 1:
                 break
             for _ in range(self.inner_steps):
-                x = siamese_augment(generator, syn.detach())[0] if self.augment else syn.detach()
+                x = self.decode(syn.detach())
+                x = siamese_augment(generator, x)[0] if self.augment else x
                 net_opt.zero_grad()
                 F.cross_entropy(net(x), labels).backward()
                 net_opt.step()
