@@ -82,31 +82,32 @@ class Pipeline:
         self.in_process = in_process
         os.makedirs(osp.join(work_dir, 'configs'), exist_ok=True)
         self.seconds = {}
-        self._local = threading.local()  # one_thread: this thread's stages run with one compute thread
+        self.side_by_side = 0  # how many together() calls are running
 
-    def together(self, keep_threads=(), **jobs: Callable[[], str]) -> Dict[str, str]:
+    def together(self, **jobs: Callable[[], str]) -> Dict[str, str]:
         """Run independent stages (``name=callable``, e.g. stage III and its control) at the same time, one
         thread each; return their results by name. The quick stages spend about half of each step loading
-        images on one core, so two one-thread runs side by side finish sooner than one after the other; the
-        jobs named in ``keep_threads`` (compute-bound ones, such as method B's distillation) keep the
-        machine's thread count. A stage that fails stops the pipeline once the others have finished.
-        In-process runs go one by one."""
+        images on one core, so two one-thread runs side by side finish sooner than one after the other. A
+        stage that fails stops the pipeline once the others have finished. In-process runs go one by one."""
         if self.in_process or len(jobs) < 2:
             return {name: job() for name, job in jobs.items()}
         results, errors = {}, {}
 
         def work(name, job):
-            self._local.one_thread = name not in keep_threads
             try:
                 results[name] = job()
             except BaseException as e:  # noqa: B902 (SystemExit of a failed stage included)
                 errors[name] = e
 
         threads = [threading.Thread(target=work, args=item) for item in jobs.items()]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
+        self.side_by_side += 1
+        try:
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+        finally:
+            self.side_by_side -= 1
         if errors:
             raise SystemExit('; '.join(str(e) for e in errors.values()))
         return results
@@ -120,10 +121,9 @@ class Pipeline:
                 raise SystemExit(f'{name} failed (exit {code}); see {log}')
             self.seconds[name] = self.seconds.get(name, 0) + time.time() - start
             return
-        # stages run side by side (:meth:`together`) get one compute thread each unless kept at the machine's:
-        # two 2-thread runs on 2 cores would fight over them
-        one_thread = getattr(self._local, 'one_thread', False)
-        env = dict(os.environ, OMP_NUM_THREADS='1', MKL_NUM_THREADS='1') if one_thread else None
+        # stages run side by side (:meth:`together`) get one compute thread each: two 2-thread runs on 2 cores
+        # would fight over them
+        env = dict(os.environ, OMP_NUM_THREADS='1', MKL_NUM_THREADS='1') if self.side_by_side else None
         with open(log, 'a') as f:
             proc = subprocess.Popen([sys.executable] + args, cwd=REPO, stdout=subprocess.PIPE,
                                     stderr=subprocess.STDOUT, text=True, bufsize=1, env=env)
@@ -287,9 +287,8 @@ def main():
     chains = dict(baselines_and_method_b=supervised_and_method_b)
     if 'ssfer' not in args.skip:
         chains['method_a'] = lambda: method_a(run, arms, args, work_dir, pictures)
-    # method A's stages and the supervised -> method B chain share no stage: they run side by side, method B (its
-    # distillation is compute-bound, the critical path) with the machine's threads, method A's with one each
-    done = run.together(keep_threads=('baselines_and_method_b', ), **chains)
+    # method A's stages and the supervised -> method B chain share no stage: they run side by side
+    done = run.together(**chains)
     sup_rows, b_rows = done['baselines_and_method_b']
     rows = sup_rows + done.get('method_a', []) + b_rows
     pictures = {k: pictures[k] for k in sorted(pictures, key=PICTURE_ORDER.index)}
