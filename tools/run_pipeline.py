@@ -32,7 +32,7 @@ import subprocess
 import sys
 import threading
 import time
-from typing import Callable, Dict, Optional
+from typing import Callable, Dict, Optional, Tuple
 
 from mmengine.config import Config, DictAction
 
@@ -190,15 +190,9 @@ def shown(path: str) -> str:
     return path if rel.startswith('..') else rel
 
 
-PICTURE_ORDER = ['confusion matrix (supervised)', 'reconstructions (stage I)',
-                 'FacialMixup pairs, boxes, IoU, weights (stage II)',
-                 'pseudo-label mask rate, accuracy, threshold (stage III)', 'confusion matrix (stage I + II)',
-                 'confusion matrix (stage I-III)', 'distilled images per class (method B)']
-
-
-def method_a(run: Pipeline, arms: dict, args, work_dir: str, pictures: dict) -> list:
-    """Stages I, II, III (and III's control, side by side); their table rows."""
-    rows = []
+def method_a(run: Pipeline, arms: dict, args, work_dir: str) -> Tuple[list, dict]:
+    """Stages I, II, III (and III's control, side by side); their table rows and pictures."""
+    rows, pictures = [], {}
     cfg = checkpoints(arms['stage1'])
     epochs = cfg.train_cfg.max_epochs
     cfg.custom_hooks = [dict(type='MAEReconstructionHook', interval=epochs, num_images=8)]
@@ -230,12 +224,13 @@ def method_a(run: Pipeline, arms: dict, args, work_dir: str, pictures: dict) -> 
     pictures['pseudo-label mask rate, accuracy, threshold (stage III)'] = curves
     for name, label in (('stage2', 'stage I + II'), ('stage3', 'stage I-III')):
         pictures[f'confusion matrix ({label})'] = osp.join(work_dir, name, 'confusion_matrix.png')
-    return rows
+    return rows, pictures
 
 
-def method_b(run: Pipeline, args, root: str, split: str, work_dir: str, kind: str, supervised: Optional[str],
-             pictures: dict) -> list:
-    """OmniDistillLoop, on the supervised run as primitive when it is the same ResNet; its table rows."""
+def method_b(run: Pipeline, args, root: str, split: str, work_dir: str, kind: str,
+             supervised: Optional[str]) -> Tuple[list, dict]:
+    """OmniDistillLoop, on the supervised run as primitive when it is the same ResNet; its table rows and
+    picture."""
     rows = []
     cfg = set_data_root(Config.fromfile(osp.join(REPO, METHOD_B)), root)
     cfg.train_dataloader.dataset.split_file = split
@@ -253,8 +248,7 @@ def method_b(run: Pipeline, args, root: str, split: str, work_dir: str, kind: st
     joined = '+' if cfg.train_cfg.final.get('use_mined') else '->'
     rows.append((f"method B, + {results['mining']['mined']} mined {joined} distilled", results['final'],
                  osp.join(wd, 'final')))
-    pictures['distilled images per class (method B)'] = results['distilled']['grid']
-    return rows
+    return rows, {'distilled images per class (method B)': results['distilled']['grid']}
 
 
 def main():
@@ -269,29 +263,29 @@ def main():
     budgets.update({k: getattr(args, k) for k in budgets if getattr(args, k)})
     arms = quick_arms(REPO, args.backbone, root, split, **budgets)
     run = Pipeline(work_dir, args.in_process)
-    pictures = {}
     kind = dict(resnet='ResNet', vit='ViT')[args.backbone]
 
     def supervised_and_method_b():
-        """The supervised baseline, then method B on it as primitive (ResNet): (baseline rows, method B rows)."""
-        sup_rows, b_rows, supervised = [], [], None
+        """The supervised baseline, then method B on it as primitive (ResNet): rows and pictures of each."""
+        baseline, method, supervised = ([], {}), ([], {}), None
         if 'baselines' not in args.skip:
             supervised = run.train('supervised', checkpoints(arms['supervised']))
             label = f'supervised {kind}' + (' (= method B primitive)' if kind == 'ResNet' else ' (labeled only)')
-            sup_rows.append((label, run.test('supervised', supervised), supervised))
-            pictures['confusion matrix (supervised)'] = osp.join(work_dir, 'supervised', 'confusion_matrix.png')
+            baseline = ([(label, run.test('supervised', supervised), supervised)],
+                        {'confusion matrix (supervised)': osp.join(work_dir, 'supervised', 'confusion_matrix.png')})
         if 'omni_distill' not in args.skip:
-            b_rows = method_b(run, args, root, split, work_dir, kind, supervised, pictures)
-        return sup_rows, b_rows
+            method = method_b(run, args, root, split, work_dir, kind, supervised)
+        return baseline, method
 
     chains = dict(baselines_and_method_b=supervised_and_method_b)
     if 'ssfer' not in args.skip:
-        chains['method_a'] = lambda: method_a(run, arms, args, work_dir, pictures)
+        chains['method_a'] = lambda: method_a(run, arms, args, work_dir)
     # method A's stages and the supervised -> method B chain share no stage: they run side by side
     done = run.together(**chains)
-    sup_rows, b_rows = done['baselines_and_method_b']
-    rows = sup_rows + done.get('method_a', []) + b_rows
-    pictures = {k: pictures[k] for k in sorted(pictures, key=PICTURE_ORDER.index)}
+    baseline, method = done['baselines_and_method_b']
+    parts = [baseline, done.get('method_a', ([], {})), method]
+    rows = [row for part_rows, _ in parts for row in part_rows]
+    pictures = {k: v for _, part_pictures in parts for k, v in part_pictures.items()}
 
     with open(split) as f:
         labeled = len(json.load(f)['labeled'])

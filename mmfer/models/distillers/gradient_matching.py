@@ -50,8 +50,8 @@ class GradientMatching(BaseDistiller):
                 r, s = self._views(generator, real.sample(c, self.batch_real, generator), self._class_faces(syn, c))
                 target = torch.full((r.shape[0], ), c, device=syn.device)
                 real_grads = [g.detach() for g in torch.autograd.grad(F.cross_entropy(net(r), target), params)]
-                syn_grads = torch.autograd.grad(F.cross_entropy(net(s), torch.full_like(target[:1], c).expand(len(s))),
-                                                params, create_graph=True)
+                syn_target = torch.full((s.shape[0], ), c, device=syn.device)
+                syn_grads = torch.autograd.grad(F.cross_entropy(net(s), syn_target), params, create_graph=True)
                 loss = loss + gradient_distance(syn_grads, real_grads)
             optimizer.zero_grad()
             loss.backward()
