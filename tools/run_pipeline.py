@@ -18,8 +18,9 @@ budgets filled in, as ``benchmarks/ssfer.py`` runs them), run by ``tools/train.p
 to ``<work-dir>/configs/<stage>.py``. A second run reuses finished stages and resumes an interrupted one
 (``--resume``). Stage logs go to ``<work-dir>/<stage>/train.log``; the console shows their progress lines
 (mining and distillation progress bars at most every 15 s). Stages that share nothing run side by side
-(:meth:`Pipeline.together`): method A's chain beside the supervised -> method B chain, and within method A
-stage III beside its control; tests run in this process (``test.log``).
+(:meth:`Pipeline.together`), one compute thread each: method A's chain beside the supervised -> method B
+chain, and within method A stage III beside its control; a stage left running alone gets the machine's
+threads. Tests run in this process (``test.log``).
 """
 import argparse
 import contextlib
@@ -34,6 +35,7 @@ import threading
 import time
 from typing import Callable, Dict, Optional, Tuple
 
+import torch
 from mmengine.config import Config, DictAction
 
 from mmfer.utils import register_all_modules
@@ -82,32 +84,41 @@ class Pipeline:
         self.in_process = in_process
         os.makedirs(osp.join(work_dir, 'configs'), exist_ok=True)
         self.seconds = {}
-        self.side_by_side = 0  # how many together() calls are running
+        self.lanes = 1  # stages that may be running at once (together() adds lanes)
+        self.narrowed = set()  # running subprocesses started at one thread beside others
+        self.lock = threading.Lock()
+        self.threads = torch.get_num_threads()
 
     def together(self, **jobs: Callable[[], str]) -> Dict[str, str]:
         """Run independent stages (``name=callable``, e.g. stage III and its control) at the same time, one
-        thread each; return their results by name. The quick stages spend about half of each step loading
-        images on one core, so two one-thread runs side by side finish sooner than one after the other. A
-        stage that fails stops the pipeline once the others have finished. In-process runs go one by one."""
+        compute thread each, and the machine's threads for a stage once nothing runs beside it; return their
+        results by name. The quick stages spend about half of each step loading images on one core, so two
+        one-thread runs side by side finish sooner than one after the other. A stage that fails stops the
+        pipeline once the others have finished. In-process runs go one by one."""
         if self.in_process or len(jobs) < 2:
             return {name: job() for name, job in jobs.items()}
-        results, errors = {}, {}
+        results, errors, left = {}, {}, [len(jobs)]
 
         def work(name, job):
             try:
                 results[name] = job()
             except BaseException as e:  # noqa: B902 (SystemExit of a failed stage included)
                 errors[name] = e
+            finally:
+                with self.lock:
+                    left[0] -= 1
+                    if left[0]:  # the last job to end hands its lane back to the caller's
+                        self.lanes -= 1
+                    if self.lanes == 1:
+                        self._widen()
 
         threads = [threading.Thread(target=work, args=item) for item in jobs.items()]
-        self.side_by_side += 1
-        try:
-            for t in threads:
-                t.start()
-            for t in threads:
-                t.join()
-        finally:
-            self.side_by_side -= 1
+        with self.lock:
+            self.lanes += len(jobs) - 1
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
         if errors:
             raise SystemExit('; '.join(str(e) for e in errors.values()))
         return results
@@ -121,12 +132,18 @@ class Pipeline:
                 raise SystemExit(f'{name} failed (exit {code}); see {log}')
             self.seconds[name] = self.seconds.get(name, 0) + time.time() - start
             return
-        # stages run side by side (:meth:`together`) get one compute thread each: two 2-thread runs on 2 cores
-        # would fight over them
-        env = dict(os.environ, OMP_NUM_THREADS='1', MKL_NUM_THREADS='1') if self.side_by_side else None
-        with open(log, 'a') as f:
+        # stages run side by side (:meth:`together`) get one compute thread each (two 2-thread runs on 2 cores
+        # would fight over them), and the machine's threads once they run alone (:meth:`_widen`)
+        with self.lock:
+            narrow = self.lanes > 1
+            env = dict(os.environ, OMP_NUM_THREADS='1', MKL_NUM_THREADS='1', MMFER_THREADS_FROM_STDIN='1')
             proc = subprocess.Popen([sys.executable] + args, cwd=REPO, stdout=subprocess.PIPE,
-                                    stderr=subprocess.STDOUT, text=True, bufsize=1, env=env)
+                                    stderr=subprocess.STDOUT, text=True, bufsize=1,
+                                    stdin=subprocess.PIPE if narrow else subprocess.DEVNULL,
+                                    env=env if narrow else None)
+            if narrow:
+                self.narrowed.add(proc)
+        with open(log, 'a') as f:
             shown = 0.0
             for line in proc.stdout:  # text mode: a progress bar's carriage returns end lines too
                 f.write(line)
@@ -135,9 +152,24 @@ class Pipeline:
                 elif (bar := BAR.search(line)) and (time.time() - shown >= BAR_EVERY or bar[1] == bar[2]):
                     shown = time.time()
                     print(f'  [{name}] {line.strip()[:160]}', flush=True)
+        with self.lock:
+            self.narrowed.discard(proc)
+            if proc.stdin:
+                proc.stdin.close()
         if proc.wait():
             raise SystemExit(f'{name} failed (exit {proc.returncode}); see {log}')
         self.seconds[name] = self.seconds.get(name, 0) + time.time() - start
+
+    def _widen(self) -> None:
+        """Give the stages started at one thread this process's thread count (tools/train.py's
+        ``follow_thread_count``), now that nothing runs beside them; called under ``lock``."""
+        for proc in self.narrowed:
+            try:
+                proc.stdin.write(f'{self.threads}\n')
+                proc.stdin.flush()
+            except (BrokenPipeError, ValueError):  # it is ending
+                pass
+        self.narrowed.clear()
 
     def train(self, name: str, cfg: Config, done: Optional[str] = None) -> str:
         """Train ``cfg`` in ``<work_dir>/<name>``; return the path of ``done`` (a file the run leaves there;

@@ -13,7 +13,8 @@ from mmengine.runner import Runner
 
 from mmfer.compat import close_distributed, init_cpu_distributed
 from mmfer.registry import RUNNERS
-from mmfer.utils import find_resume_checkpoint, merge_cfg_options, read_checkpoint, register_all_modules
+from mmfer.utils import (find_resume_checkpoint, follow_thread_count, merge_cfg_options, read_checkpoint,
+                         register_all_modules)
 
 
 def parse_args():
@@ -77,6 +78,8 @@ def merge_args(cfg, args):
 
 def main():
     args = parse_args()
+    if os.environ.get('MMFER_THREADS_FROM_STDIN'):  # tools/run_pipeline.py widens a stage left running alone
+        follow_thread_count()
     cfg = merge_args(Config.fromfile(args.config), args)
     cfg.launcher = args.launcher
     init_cpu_distributed(args.launcher, cfg)

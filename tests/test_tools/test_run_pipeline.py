@@ -60,6 +60,31 @@ def test_stages_run_together_with_one_thread_each(tmp_path, capsys):
     assert open(tmp_path / 'alone.log').read() == f"Epoch(train) threads {os.environ.get('OMP_NUM_THREADS')}\n"
 
 
+def test_a_stage_left_running_alone_gets_the_machines_threads(tmp_path):
+    """``Pipeline._widen``: a stage started at one thread beside another is told this process's thread count
+    (``follow_thread_count`` in the stage) once the other has ended, and a stage that starts after that gets the
+    default; a stage running alone from its start is never told anything."""
+    pipeline = run_pipeline.Pipeline(str(tmp_path))
+    pipeline.threads = 3  # distinguishable from the one thread of a side-by-side stage on any machine
+    follow = ("import time, torch; from mmfer.utils import follow_thread_count; follow_thread_count(); "
+              "print('Epoch(train) threads', torch.get_num_threads(), flush=True); start = time.time()\n"
+              f"open({str(tmp_path / 'started')!r}, 'w').close()\n"
+              "while torch.get_num_threads() == 1 and time.time() - start < 30: time.sleep(0.05)\n"
+              "print('Epoch(train) threads', torch.get_num_threads(), round(time.time() - start))")
+
+    def stage(name, script):
+        return lambda: pipeline._run(name, ['-c', script], str(tmp_path / f'{name}.log')) or name
+
+    # the short stage ends once the long one has started at one thread
+    wait = (f"import os, time; start = time.time()\n"
+            f"while time.time() - start < 60 and not os.path.exists({str(tmp_path / 'started')!r}): time.sleep(0.05)")
+    pipeline.together(long=stage('long', follow), short=stage('short', wait))
+    lines = open(tmp_path / 'long.log').read().splitlines()
+    assert lines[0] == 'Epoch(train) threads 1' and lines[1].startswith('Epoch(train) threads 3 ')
+    assert int(lines[1].split()[-1]) < 10  # widened when the short stage ended, not at the 30 s limit
+    assert pipeline.lanes == 1 and not pipeline.narrowed
+
+
 def test_pipeline_prints_the_table_and_reuses_finished_stages(tmp_path, monkeypatch, capfd):
     def pipeline(*args):
         capfd.readouterr()
