@@ -194,12 +194,17 @@ def fair_measure(loop, primitive, mined_file, args, test):
             if ipc == 10 and name != 'random_mosaic':
                 out[f'acc_{name}_ipc10_soft'], out[f'mean_class_acc_{name}_ipc10_soft'], _ = measure(
                     images, soft(images))
-        print(json.dumps({k: v for k, v in out.items() if f'ipc{ipc}' in k}), flush=True)  # as it goes
+        print(json.dumps(rounded({k: v for k, v in out.items() if f'ipc{ipc}' in k})), flush=True)  # as it goes
     whole = torch.cat([real._load(idx) for idx in real.by_class])
     labels = torch.cat([torch.full((len(idx), ), c) for c, idx in enumerate(real.by_class)])
     start = time.time()
     out['acc_whole_set'], out['mean_class_acc_whole_set'], out['acc_whole_set_seeds'] = measure(whole, labels)
     out['whole_set_seconds'], out['whole_set_size'] = time.time() - start, len(whole)
+    return rounded(out)
+
+
+def rounded(out: dict) -> dict:
+    """``out`` with its floats, and the floats of its lists, to 4 decimals."""
     return {k: round(v, 4) if isinstance(v, float) else [round(s, 4) for s in v] if isinstance(v, list) else v
             for k, v in out.items()}
 
