@@ -54,10 +54,11 @@ train_cfg = dict(
     # class's typical faces (herding in the primitive's feature space) instead of random ones; factor 2 (IDC / IDM's
     # partitioning and expansion): each of the 10 images per class holds 4 faces at 24 px, 40 training faces per
     # class for the pixels of 10; pixels kept in 0-255 (clip, the default). Under benchmarks/omni_distill.py's
-    # protocol (a ConvNet on the distilled faces alone, 300 steps; same mined set) top-1 / mean class: 0.376 / 0.367
-    # against 0.163 / 0.148 for 10 random real faces per class and 0.205 / 0.201 for 40 random ones as mosaics;
-    # factor 1: 0.241 / 0.236 (clipped), 0.199 / 0.209 (clipped only when written); 150 steps at factor 2:
-    # 0.350 / 0.317. ~9.5 minutes on 2 cores (docs/omni_distill.md)
+    # protocol (a ConvNet on the distilled faces alone, 300 steps, 2 seeds; same mined set) top-1 / mean class:
+    # 0.380 / 0.373 against 0.1625 / 0.148 for 10 random real faces per class and 0.195 / 0.204 for 40 random ones
+    # as mosaics (the whole set: 0.749); factor 1: 0.241 / 0.236 (clipped), 0.199 / 0.209 (clipped only when
+    # written); 150 steps at factor 2: 0.350 / 0.317 (one seed); 32 real faces a step: 0.347 / 0.349. ~9.5 minutes
+    # on 2 cores (docs/omni_distill.md)
     distiller=dict(type='DistributionMatching', ipc=10, iterations=300, lr=10.0, batch_real=64, width=64, depth=3,
                    init='typical', factor=2),
     final=dict(
