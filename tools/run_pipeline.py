@@ -136,11 +136,11 @@ class Pipeline:
         # would fight over them), and the machine's threads once they run alone (:meth:`_widen`)
         with self.lock:
             narrow = self.lanes > 1
-            env = dict(os.environ, OMP_NUM_THREADS='1', MKL_NUM_THREADS='1', MMFER_THREADS_FROM_STDIN='1')
+            env = dict(os.environ, OMP_NUM_THREADS='1', MKL_NUM_THREADS='1',
+                       MMFER_THREADS_FROM_STDIN='1') if narrow else None
             proc = subprocess.Popen([sys.executable] + args, cwd=REPO, stdout=subprocess.PIPE,
                                     stderr=subprocess.STDOUT, text=True, bufsize=1,
-                                    stdin=subprocess.PIPE if narrow else subprocess.DEVNULL,
-                                    env=env if narrow else None)
+                                    stdin=subprocess.PIPE if narrow else subprocess.DEVNULL, env=env)
             if narrow:
                 self.narrowed.add(proc)
         with open(log, 'a') as f:

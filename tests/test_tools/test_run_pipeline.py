@@ -62,8 +62,7 @@ def test_stages_run_together_with_one_thread_each(tmp_path, capsys):
 
 def test_a_stage_left_running_alone_gets_the_machines_threads(tmp_path):
     """``Pipeline._widen``: a stage started at one thread beside another is told this process's thread count
-    (``follow_thread_count`` in the stage) once the other has ended, and a stage that starts after that gets the
-    default; a stage running alone from its start is never told anything."""
+    (``follow_thread_count`` in the stage) once the other has ended, and nothing is left narrowed."""
     pipeline = run_pipeline.Pipeline(str(tmp_path))
     pipeline.threads = 3  # distinguishable from the one thread of a side-by-side stage on any machine
     follow = ("import time, torch; from mmfer.utils import follow_thread_count; follow_thread_count(); "
