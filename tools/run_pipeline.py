@@ -76,6 +76,14 @@ def parse_args():
     return parser.parse_args()
 
 
+def _close(pipe) -> None:
+    """Close a stage's stdin, dropping what a stage that has stopped reading it did not take."""
+    try:
+        pipe.close()
+    except BrokenPipeError:  # the buffered line is lost with the pipe; the stage's exit status tells the rest
+        pass
+
+
 class Pipeline:
     """Runs stages through tools/train.py and tools/test.py, reusing what a previous run finished."""
 
@@ -155,7 +163,7 @@ class Pipeline:
         with self.lock:
             self.narrowed.discard(proc)
             if proc.stdin:
-                proc.stdin.close()
+                _close(proc.stdin)
         if proc.wait():
             raise SystemExit(f'{name} failed (exit {proc.returncode}); see {log}')
         self.seconds[name] = self.seconds.get(name, 0) + time.time() - start
@@ -167,8 +175,8 @@ class Pipeline:
             try:
                 proc.stdin.write(f'{self.threads}\n')
                 proc.stdin.flush()
-            except (BrokenPipeError, ValueError):  # it is ending
-                pass
+            except BrokenPipeError:  # it is ending: drop the unsent line (a later close would raise on it)
+                _close(proc.stdin)
         self.narrowed.clear()
 
     def train(self, name: str, cfg: Config, done: Optional[str] = None) -> str:

@@ -84,6 +84,24 @@ def test_a_stage_left_running_alone_gets_the_machines_threads(tmp_path):
     assert pipeline.lanes == 1 and not pipeline.narrowed
 
 
+def test_a_stage_that_stopped_reading_its_thread_count_does_not_fail_the_pipeline(tmp_path):
+    """``Pipeline._widen`` to a stage whose stdin is already closed (a stage ending as the other one ends):
+    the unsent thread count is dropped and both stages succeed (it once failed the pipeline with a broken
+    pipe when the stage's stdin was closed)."""
+    pipeline = run_pipeline.Pipeline(str(tmp_path))
+    closed = tmp_path / 'closed'
+    deaf = f"import os, time; os.close(0); open({str(closed)!r}, 'w').close(); time.sleep(2)"
+    wait = (f"import os, time; start = time.time()\n"
+            f"while time.time() - start < 60 and not os.path.exists({str(closed)!r}): time.sleep(0.05)")
+
+    def stage(name, script):
+        return lambda: pipeline._run(name, ['-c', script], str(tmp_path / f'{name}.log')) or name
+
+    assert pipeline.together(deaf=stage('deaf', deaf), short=stage('short', wait)) == dict(deaf='deaf',
+                                                                                           short='short')
+    assert pipeline.lanes == 1 and not pipeline.narrowed
+
+
 def test_pipeline_prints_the_table_and_reuses_finished_stages(tmp_path, monkeypatch, capfd):
     def pipeline(*args):
         capfd.readouterr()
