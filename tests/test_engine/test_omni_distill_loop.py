@@ -119,6 +119,15 @@ def test_stages_write_their_files_and_resume(synthfer_root, split_file, tmp_path
     with pytest.raises(ValueError, match=state + '.*lr: 10.0 there, 1.0 here'):
         run_tool('tools/train.py', CONFIG, *options(synthfer_root, split_file, wd, **{'train_cfg.distiller.lr': 1.0}),
                  '--resume')
+    # resumed with another final setting, or after the distilled set was rewritten: the finished final is not
+    # reused as this run's
+    final = re.escape(osp.join(wd, 'final'))
+    with pytest.raises(RuntimeError, match=final + ' was trained with other settings'):
+        run_tool('tools/train.py', CONFIG, *options(synthfer_root, split_file, wd, **{'train_cfg.final.max_epochs': 2}),
+                 '--resume')
+    os.utime(osp.join(wd, 'distilled', 'distilled.txt'))
+    with pytest.raises(RuntimeError, match='metrics.json is older than .*distilled.txt.*delete ' + final):
+        run_tool('tools/train.py', CONFIG, *options(synthfer_root, split_file, wd), '--resume')
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason='tests the CPU-only launcher path')

@@ -1,10 +1,11 @@
 """``OmniDistillLoop``: method B (primitive model -> mining -> distillation -> final model) in one run."""
 import copy
+import hashlib
 import json
 import os
 import os.path as osp
 import time
-from typing import Dict, List, Optional
+from typing import Dict, Iterable, List, Optional
 
 import numpy as np
 from mmengine.dist import barrier, get_dist_info, is_main_process
@@ -18,6 +19,18 @@ from mmfer.utils.fileio import write_atomic
 from mmfer.visualization import plot_curves
 
 FINAL_KEYS = ('max_epochs', 'val_interval', 'distilled_repeat', 'use_mined', 'soft_mined', 'from_primitive')
+# the keys of the run's config that a trained stage's weights and metrics follow from (with the stage's own)
+STAGE_KEYS = ('model', 'train_dataloader', 'optim_wrapper', 'param_scheduler', 'randomness', 'val_dataloader',
+              'val_evaluator')
+
+
+def check_fresh(done: str, sources: Iterable[Optional[str]]) -> None:
+    """Refuse to reuse a finished stage's file ``done`` (under ``--resume``) made before one of the files it was
+    made from changed (a retrained primitive, a redone distillation): its result would not follow from them."""
+    for source in sources:
+        if source and osp.exists(source) and osp.getmtime(source) > osp.getmtime(done):
+            raise RuntimeError(f'{done} is older than {source}, which it was made from: delete {osp.dirname(done)} '
+                               'to redo that stage, or run without --resume')
 
 
 def plot_loss(distiller, out: str) -> None:
@@ -57,7 +70,9 @@ class OmniDistillLoop(BaseLoop):
 
     With ``--resume`` every stage continues where it stopped: the primitive and final runs from
     their last checkpoints (mmengine's resume), mining from its last recorded chunk, distillation
-    from its last saved state; finished stages are skipped. Without it every stage runs afresh.
+    from its last saved state; finished stages are skipped. A finished stage made before the files it
+    was made from changed (a retrained primitive, a redone distillation), or a trained stage whose
+    settings differ, fails the run naming its directory. Without it every stage runs afresh.
     The outer runner's ``before_train`` / ``after_train`` hooks are called around the stages, as
     mmengine's loops do.
 
@@ -151,11 +166,31 @@ class OmniDistillLoop(BaseLoop):
         cfg.load_from = None if cfg.resume else load_from
         return Runner.from_cfg(cfg)
 
-    def _train(self, name: str, stage_cfg: dict, updates: dict, load_from: Optional[str] = None) -> str:
+    def _stage_key(self, stage_cfg: dict, updates: dict, load_from: Optional[str]) -> str:
+        """A digest of what a trained stage follows from: the run's :data:`STAGE_KEYS` with the stage's
+        ``updates``, the stage's settings and its starting weights' path."""
+        cfg = {k: self.runner.cfg.get(k) for k in STAGE_KEYS}
+        text = json.dumps(dict(cfg, **updates, stage=stage_cfg, load_from=load_from), sort_keys=True,
+                          default=lambda x: getattr(x, '__qualname__', None) or str(x))  # a function: by name
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+    def _train(self, name: str, stage_cfg: dict, updates: dict, load_from: Optional[str] = None,
+               sources: Iterable[Optional[str]] = ()) -> str:
         """Train (or resume) a stage's runner; return its weights file and record its metrics (with
-        ``train_seconds``, the wall time of building the runner and training)."""
+        ``train_seconds``, the wall time of building the runner and training, and ``stage_key``).
+
+        Under ``--resume`` a finished stage is reused only if it was trained with the same settings
+        (:meth:`_stage_key`) and after ``load_from`` and the files in ``sources`` were last written; otherwise
+        the run fails naming the stage's directory."""
         weights, metrics_file = self.path(name, f'{name}.pth'), self.path(name, 'metrics.json')
+        key = self._stage_key(stage_cfg, updates, load_from)
         if self.resume and osp.exists(weights) and osp.exists(metrics_file):
+            with open(metrics_file) as f:
+                saved = json.load(f).get('stage_key', key)  # a stage finished before keys were recorded: accepted
+            if saved != key:
+                raise RuntimeError(f'{self.path(name)} was trained with other settings than this run asks for; '
+                                   'delete it to train that stage afresh, or run without --resume')
+            check_fresh(metrics_file, [load_from, *sources])
             self.runner.logger.info(f'OmniDistillLoop: {name} stage already done ({weights})')
         else:
             start = time.time()
@@ -166,7 +201,7 @@ class OmniDistillLoop(BaseLoop):
             metrics['train_seconds'] = seconds
             sub.save_checkpoint(sub.work_dir, f'{name}.pth', save_optimizer=False, save_param_scheduler=False)
             if is_main_process():
-                write_atomic(metrics_file, json.dumps({k: float(v) for k, v in metrics.items()}))
+                write_atomic(metrics_file, json.dumps(dict({k: float(v) for k, v in metrics.items()}, stage_key=key)))
             barrier()
         with open(metrics_file) as f:
             self.results[name] = json.load(f)
@@ -186,6 +221,7 @@ class OmniDistillLoop(BaseLoop):
         cfg = self.mining_cfg
         mined, summary_file = self.path(MINED_FILE), self.path('mining', 'summary.json')
         if self.resume and osp.exists(mined) and osp.exists(summary_file):
+            check_fresh(summary_file, [primitive])
             self.runner.logger.info(f'OmniDistillLoop: mining already done ({mined})')
         else:
             miner = build_miner(self.runner.cfg, primitive, self._device(), self.mining_cfg)
@@ -229,6 +265,8 @@ class OmniDistillLoop(BaseLoop):
         done = self.resume and osp.exists(ann)
         if done and osp.exists(state_file):  # finished, but with these settings?
             distiller.check_state(state_file)
+        if done:  # and from the mined faces and primitive of this run?
+            check_fresh(ann, [mined, primitive])
         if not done and is_main_process():
             os.makedirs(out_dir, exist_ok=True)
             for stale in (ann, ) if self.resume else (ann, state_file):
@@ -298,4 +336,4 @@ class OmniDistillLoop(BaseLoop):
         if cfg['from_primitive'] and not primitive:
             raise ValueError('final=dict(from_primitive=True) needs the primitive checkpoint')
         return self._train(name, cfg, dict(updates, train_dataloader=loader),
-                           load_from=primitive if cfg['from_primitive'] else None)
+                           load_from=primitive if cfg['from_primitive'] else None, sources=[distilled, mined])
