@@ -45,6 +45,7 @@ import json
 import os
 import os.path as osp
 import random
+import re
 import resource
 import subprocess
 import sys
@@ -201,7 +202,8 @@ def fair_measure(loop, primitive, mined_file, args, test):
             if ipc == 10 and name != 'random_mosaic':
                 out[f'acc_{name}_ipc10_soft'], out[f'mean_class_acc_{name}_ipc10_soft'], _ = measure(
                     images, soft(images))
-        print(json.dumps(rounded({k: v for k, v in out.items() if f'ipc{ipc}' in k})), flush=True)  # as it goes
+        mine = re.compile(f'_ipc{ipc}(_|$)')  # this IPC's keys (not ipc10's at ipc 1)
+        print(json.dumps(rounded({k: v for k, v in out.items() if mine.search(k)})), flush=True)  # as it goes
     return rounded(out)
 
 
