@@ -15,9 +15,10 @@
 
 Every arm is one of ``mmfer.utils.quick.quick_arms`` (the quick configs with the data root, split and
 budgets filled in, as ``benchmarks/ssfer.py`` runs them), run by ``tools/train.py`` on a config written
-to ``<work-dir>/configs/<stage>.py``. A second run reuses finished stages and resumes an interrupted one
-(``--resume``). Stage logs go to ``<work-dir>/<stage>/train.log``; the console shows their progress lines
-(mining and distillation progress bars at most every 15 s). Stages that share nothing run side by side
+to ``<work-dir>/configs/<stage>.py``. A second run reuses finished stages (the same config, and no
+checkpoint it starts from rewritten since) and resumes an interrupted one (``--resume``). Stage logs go to
+``<work-dir>/<stage>/train.log``; the console shows their progress lines (mining and distillation progress
+bars at most every 15 s). Stages that share nothing run side by side
 (:meth:`Pipeline.together`), one compute thread each: method A's chain beside the supervised -> method B
 chain, and within method A stage III beside its control; a stage left running alone gets the machine's
 threads. Tests run in this process (``test.log``).

@@ -4,7 +4,7 @@ import json
 import math
 import os
 import os.path as osp
-from typing import Dict, Optional
+from typing import Dict, Iterator, Optional
 
 from mmengine.config import Config
 
@@ -112,13 +112,28 @@ def last_checkpoint(cfg: Config) -> str:
     return f'epoch_{cfg.train_cfg.max_epochs}.pth'
 
 
+def named_checkpoints(obj) -> Iterator[str]:
+    """The existing ``.pth`` files a config (or any nest of dicts and lists) names: the weights it starts from."""
+    if isinstance(obj, dict):
+        for value in obj.values():
+            yield from named_checkpoints(value)
+    elif isinstance(obj, (list, tuple)):
+        for value in obj:
+            yield from named_checkpoints(value)
+    elif isinstance(obj, str) and obj.endswith('.pth') and osp.isfile(obj):
+        yield obj
+
+
 def reusable(cfg: Config, config_file: str, result: str) -> bool:
-    """The reuse rule of quick runs: a stage is reused when ``result`` exists and ``config_file`` holds the
-    same config text as ``cfg`` (other budgets or options train afresh)."""
+    """The reuse rule of quick runs: a stage is reused when ``result`` exists, ``config_file`` holds the
+    same config text as ``cfg`` (other budgets or options train afresh) and no checkpoint the config starts
+    from (:func:`named_checkpoints`: a stage I encoder, a primitive model) was written after ``result``."""
     if not (osp.exists(result) and osp.exists(config_file)):
         return False
     with open(config_file) as f:
-        return f.read() == cfg.pretty_text
+        if f.read() != cfg.pretty_text:
+            return False
+    return all(osp.getmtime(path) <= osp.getmtime(result) for path in named_checkpoints(cfg.to_dict()))
 
 
 def quick_arms(repo: str, backbone: str, data_root: str, split: str, stage1_epochs: Optional[int] = None,

@@ -1,12 +1,13 @@
-"""The quick-run schedules reach the configured learning rate (a one-step LinearLR would not)."""
+"""The quick-run schedules reach the configured learning rate (a one-step LinearLR would not); the reuse rule."""
 import math
+import os
 
 import pytest
 import torch
 from mmengine.config import Config
 from mmengine.optim.scheduler import CosineAnnealingLR, LinearLR
 
-from mmfer.utils.quick import set_iter_schedule, set_schedule
+from mmfer.utils.quick import reusable, set_iter_schedule, set_schedule
 
 SCHEDULERS = dict(LinearLR=LinearLR, CosineAnnealingLR=CosineAnnealingLR)
 
@@ -42,3 +43,22 @@ def test_epoch_schedule_of_one_epoch_has_no_warm_up():
     assert [s['type'] for s in cfg.param_scheduler] == ['CosineAnnealingLR']
     set_schedule(cfg, 8, warmup=1)
     assert [s['type'] for s in cfg.param_scheduler] == ['LinearLR', 'CosineAnnealingLR']
+
+
+def test_a_stage_is_not_reused_after_the_checkpoint_it_starts_from_was_rewritten(tmp_path):
+    """``reusable``: same config and a result: reused; another config, or the named encoder written after the
+    result (a retrained stage I under the same path): not."""
+    encoder = tmp_path / 'stage1' / 'epoch_8.pth'
+    encoder.parent.mkdir()
+    encoder.write_bytes(b'weights')
+    cfg = Config(dict(model=dict(backbone=dict(init_cfg=dict(type='Pretrained', checkpoint=str(encoder))))))
+    config_file, result = tmp_path / 'stage2.py', tmp_path / 'stage2.pth'
+    cfg.dump(str(config_file))
+    result.write_bytes(b'fine-tuned')
+    os.utime(encoder, (1, 1))  # the encoder is older than the result
+    assert reusable(cfg, str(config_file), str(result))
+    other = Config(dict(model=dict(backbone=dict(init_cfg=dict(type='Pretrained', checkpoint=str(encoder)))),
+                        max_iters=5))
+    assert not reusable(other, str(config_file), str(result))
+    os.utime(encoder)  # stage I trained again: now newer than stage II's result
+    assert not reusable(cfg, str(config_file), str(result))
