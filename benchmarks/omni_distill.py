@@ -19,11 +19,11 @@ distractors) through
   ``acc_distilled_ipc{1,10,50}`` / ``mean_class_acc_distilled_ipc{1,10,50}`` (the loop's
   distiller at each IPC; the config's IPC is the loop's own set) against ``acc_random_ipc{...}`` /
   ``mean_class_acc_random_ipc{...}`` (as many random real faces per class from the distiller's sources:
-  mined, plus labeled with ``include_labeled``; with the distiller's ``factor`` > 1 also
-  ``acc_random_mosaic_ipc10``: as many random faces as the mosaics hold, in their formation),
-  ``*_ipc10_soft`` (each with the primitive's class
-  probabilities as targets instead of hard labels), and ``acc_whole_set`` / ``mean_class_acc_whole_set``
-  (the same ConvNet on every mined + labeled face); ``*_seeds``: top-1 of each seed for the loop's distilled
+  mined, plus labeled with ``include_labeled``; with ``--diagnostics`` also, when the distiller's ``factor``
+  is > 1, ``acc_random_mosaic_ipc10``: as many random faces as the mosaics hold, in their formation, and
+  ``*_ipc10_soft``: each set with the primitive's class probabilities as targets instead of hard labels),
+  and ``acc_whole_set`` / ``mean_class_acc_whole_set`` (the same ConvNet on every mined + labeled face);
+  ``*_seeds``: top-1 of each seed for the loop's distilled
   set and the whole set. Goals at IPC 10: distilled beats random by
   0.10 mean class accuracy (``distilled_gain_mean_class``) and reaches half the whole set's
   (``distilled_share_of_whole``, top-1). ``distilled/`` of each IPC has ``grid.png`` and ``loss.png``;
@@ -36,7 +36,8 @@ distractors) through
 * ``rss_growth``: peak RSS mining a 50k-entry pool / a 10k-entry pool - 1 (goal <= 0.10); the 50k list
   names each of the 10k pool's files five times, so the two differ only in pool length.
 
-The last line printed is one JSON object.
+The cheap finals and the mining cost are measured right after the loop and printed as a JSON line, then
+the fair measure (hours), printing each IPC's figures as it goes. The last line printed is one JSON object.
 """
 import argparse
 import copy
@@ -73,10 +74,14 @@ DISTRACTORS = ('nonface', 'occluded', 'tiny')
 def parse_args():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument('--quick', action='store_true',
-                        help='the quick config as it is (about 25 minutes; --reuse skips the finished loop stages)')
+                        help='the quick config as it is (about 2 hours on 2 cores, IPC 50 half of it; --reuse '
+                        'skips the finished loop stages and distillations)')
     parser.add_argument('--ratio', type=float, default=0.05)
     parser.add_argument('--seed', type=int, default=0)
     parser.add_argument('--ipcs', type=int, nargs='+', default=[1, 10, 50], help='images per class measured')
+    parser.add_argument('--diagnostics', action='store_true',
+                        help="also, at IPC 10, random faces in the distiller's mosaics and every set on the "
+                        "primitive's soft labels (three more sets of 2 seeds: about 30 minutes)")
     parser.add_argument('--eval-steps', type=int, default=300, help='SGD steps of the fair-measure ConvNets')
     parser.add_argument('--reuse', action='store_true', help="resume the loop's finished stages from a previous run")
     parser.add_argument('--work-dir', default=osp.join(REPO, 'work_dirs', 'bench_omni_distill'))
@@ -191,7 +196,7 @@ def fair_measure(loop, primitive, mined_file, args, test):
             plot_loss(distiller, osp.join(ddir, 'loss.png'))
         gen = torch.Generator().manual_seed(args.seed)
         sets = dict(distilled=x, random=torch.cat([real.sample(c, ipc, gen) for c in range(len(loop.classes))]))
-        if distiller.factor > 1 and ipc == 10:  # random faces in the distiller's formation: the mosaics unoptimised
+        if args.diagnostics and distiller.factor > 1 and ipc == 10:  # random faces in the distiller's mosaics
             sets['random_mosaic'] = distiller.decode(distiller.encode(torch.cat(
                 [real.sample(c, distiller.faces_per_class, gen) for c in range(len(loop.classes))])))
         for name, images in sets.items():
@@ -199,7 +204,7 @@ def fair_measure(loop, primitive, mined_file, args, test):
             out[f'acc_{name}_ipc{ipc}'], out[f'mean_class_acc_{name}_ipc{ipc}'], seeds = measure(images, y)
             if name == 'distilled' and ipc == dcfg.get('ipc', 10):
                 out[f'acc_distilled_ipc{ipc}_seeds'] = seeds
-            if ipc == 10 and name != 'random_mosaic':
+            if args.diagnostics and ipc == 10 and name != 'random_mosaic':
                 out[f'acc_{name}_ipc10_soft'], out[f'mean_class_acc_{name}_ipc10_soft'], _ = measure(
                     images, soft(images))
         mine = re.compile(f'_ipc{ipc}(_|$)')  # this IPC's keys (not ipc10's at ipc 1)
@@ -262,20 +267,16 @@ def main():
     mined_file = osp.join(wd, 'mined.txt')
     quality = mining_quality(mined_file, pool_root)
 
+    # the cheap final (labeled + distilled, from the primitive) and its control without the distilled faces,
+    # then the mining cost: minutes, measured before the fair measure's hours so a stopped run has them
     primitive = osp.join(wd, 'primitive', 'primitive.pth')
-    pre = build_classifier(cfg, primitive, 'cpu').data_preprocessor
-    test = tensors(dict(cfg.test_dataloader.dataset, pipeline=eval_pipeline(cfg)), pre)
-    fair = fair_measure(loop, primitive, mined_file, args, test)
-
-    # the cheap final (labeled + distilled, from the primitive) and its control without the distilled faces
     cheap = Config.fromfile(osp.join(REPO, CHEAP_CONFIG)).train_cfg.final
     distilled = osp.join(wd, 'distilled', DISTILLED_FILE)
     loop.run_final(mined_file, distilled, primitive, 'final_distilled_only', **cheap)
     loop.run_final(mined_file, distilled, primitive, 'final_labeled_finetune', **dict(cheap, distilled_repeat=0))
 
     # mining cost
-    checkpoint = osp.join(wd, 'primitive', 'primitive.pth')
-    miner, pool = miner_and_pool(cfg, checkpoint, osp.join(pool_root, 'list.txt'))
+    miner, pool = miner_and_pool(cfg, primitive, osp.join(pool_root, 'list.txt'))
     speed = throughput(miner, pool)
     list50k = osp.join(args.work_dir, 'list50k.txt')
     with open(osp.join(pool_root, 'list.txt')) as f:
@@ -289,9 +290,9 @@ def main():
     cfg.dump(cfg_file)
     rss = {}
     for name, path in (('10k', list10k), ('50k', list50k)):
-        out = subprocess.run([sys.executable, __file__, '--mine-rss', cfg_file, checkpoint, path],
-                             capture_output=True, text=True, cwd=REPO, check=True)
-        rss[name] = json.loads(out.stdout.strip().splitlines()[-1])['peak_rss_mib']
+        proc = subprocess.run([sys.executable, __file__, '--mine-rss', cfg_file, primitive, path],
+                              capture_output=True, text=True, cwd=REPO, check=True)
+        rss[name] = json.loads(proc.stdout.strip().splitlines()[-1])['peak_rss_mib']
 
     acc = lambda name: round(loop.results[name]['accuracy/top1'] / 100, 4)  # noqa: E731
     mean_class = lambda name: round(loop.results[name]['mean_class/recall'] / 100, 4)  # noqa: E731
@@ -302,7 +303,7 @@ def main():
         mined_per_class=results['mining']['mined_per_class'], pool_skipped=results['mining']['skipped'],
         distiller=loop.distiller_cfg['type'], acc_labeled_only=acc('primitive'), acc_final=acc('final'),
         mean_class_acc_labeled_only=mean_class('primitive'), mean_class_acc_final=mean_class('final'),
-        final_gain=round(acc('final') - acc('primitive'), 4), **fair,
+        final_gain=round(acc('final') - acc('primitive'), 4),
         acc_final_distilled_only=acc('final_distilled_only'),
         mean_class_acc_final_distilled_only=mean_class('final_distilled_only'),
         acc_final_labeled_finetune=acc('final_labeled_finetune'),
@@ -313,6 +314,11 @@ def main():
         mining_img_s=round(speed['mining_img_s'], 1), bare_img_s=round(speed['bare_img_s'], 1),
         peak_rss_mib_10k=round(rss['10k'], 1), peak_rss_mib_50k=round(rss['50k'], 1),
         rss_growth=round(rss['50k'] / rss['10k'] - 1, 4), loop_seconds=round(loop_seconds, 1))
+    print(json.dumps(out), flush=True)  # as it goes
+
+    pre = build_classifier(cfg, primitive, 'cpu').data_preprocessor
+    test = tensors(dict(cfg.test_dataloader.dataset, pipeline=eval_pipeline(cfg)), pre)
+    out.update(fair_measure(loop, primitive, mined_file, args, test))
     ipc = loop.distiller_cfg.get('ipc', 10)
     out['distilled_gain_mean_class'] = round(out[f'mean_class_acc_distilled_ipc{ipc}']
                                              - out[f'mean_class_acc_random_ipc{ipc}'], 4)
