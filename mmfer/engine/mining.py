@@ -6,6 +6,7 @@ import math
 import os
 import os.path as osp
 import statistics
+import sys
 from typing import Iterator, List, Optional, Sequence, Tuple
 
 import torch
@@ -152,7 +153,7 @@ class ReliableSampleMiner:
         todo = shard[state['done']:]
         loader = DataLoader(Subset(pool, todo), batch_size=batch_size, num_workers=num_workers,
                             collate_fn=skip_none_collate, shuffle=False)
-        bar = ProgressBar(math.ceil(len(todo) / batch_size)) if rank == 0 else None
+        bar = ProgressBar(math.ceil(len(todo) / batch_size), file=sys.stdout) if rank == 0 else None
         lines: List[str] = []
         processed = skipped = 0
 
@@ -180,6 +181,8 @@ class ReliableSampleMiner:
                 flush()
                 lines, processed, skipped = [], 0, 0
         flush()
+        if bar is not None:
+            bar.file.write('\n')  # the bar ends its line: what is printed next starts its own
         state['finished'] = True
         write_atomic(state_path, json.dumps(state))
         return state

@@ -139,9 +139,11 @@ def keep_all(model):
                                require_agreement=False)
 
 
-def test_mine_streams_skips_and_resumes_without_loss_or_duplicates(pool_dir, tmp_path):
+def test_mine_streams_skips_and_resumes_without_loss_or_duplicates(pool_dir, tmp_path, capsys):
     model = tiny_classifier()
     straight = keep_all(model).mine(make_pool(pool_dir), str(tmp_path / 'a'), batch_size=8, flush_every=2)
+    out = capsys.readouterr().out
+    assert '10/10' in out and out.endswith('\n')  # the progress bar ends its line
     rows = open(tmp_path / 'a' / 'rank0.tsv').read().splitlines()
     assert straight['done'] == 80 and straight['skipped'] == 2 and straight['candidates'] == 78 == len(rows)
     assert [int(r.split('\t')[0]) for r in rows] == [i for i in range(80) if i not in (10, 60)]

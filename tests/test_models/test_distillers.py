@@ -215,3 +215,13 @@ def test_clip_keeps_the_images_inside_what_a_png_holds():
     assert clipped.min() >= -2.0 and clipped.max() <= 127 / 64 and (clipped == -2.0).any()
     free = DistributionMatching(clip=False, **common).run(real)
     assert free.min() < -2.0 and free.max() > 127 / 64
+
+
+def test_progress_bars_end_their_line(capsys):
+    """Caching the real faces and distilling each draw a bar; each ends its line, so what a caller prints next
+    (the benchmark's JSON lines) starts a line of its own."""
+    real = RealFaces(ToyFaces(), preprocess, 3)
+    assert capsys.readouterr().out.endswith('\n')
+    DistributionMatching(ipc=1, batch_real=4, width=8, depth=2, iterations=2).run(real)
+    out = capsys.readouterr().out
+    assert '2/2' in out and out.endswith('\n')

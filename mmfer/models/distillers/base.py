@@ -3,6 +3,7 @@ randomly initialised ConvNet, and a resumable optimisation of the synthetic imag
 import inspect
 import os
 import os.path as osp
+import sys
 from typing import Callable, List, Optional
 
 import cv2
@@ -46,11 +47,12 @@ class RealFaces:
         self.device = self.preprocess(dict(inputs=[first]), False)['inputs'].device
         self.cache = None
         if len(dataset) * first.numel() <= cache_bytes:
-            bar = ProgressBar(len(dataset))
+            bar = ProgressBar(len(dataset), file=sys.stdout)
             self.cache = torch.empty((len(dataset), ) + self.shape, dtype=first.dtype)
             for i in range(len(dataset)):
                 self.cache[i] = dataset[i]['inputs']
                 bar.update()
+            bar.file.write('\n')  # the bar ends its line: what is printed next starts its own
 
     def sample(self, c: int, n: int, generator: torch.Generator) -> torch.Tensor:
         """``n`` faces of class ``c``, without repetition while the class has enough."""
@@ -253,7 +255,7 @@ class BaseDistiller:
             start, self.losses = state['iteration'], list(state.get('losses', []))
             self.load_extra_state(state.get('extra', {}), syn.device)
             print_log(f'{type(self).__name__}: resuming at iteration {start} from {state_file}', 'current')
-        bar = ProgressBar(self.iterations - start) if start < self.iterations else None
+        bar = ProgressBar(self.iterations - start, file=sys.stdout) if start < self.iterations else None
         for it in range(start, self.iterations):
             self.loss = self.step(syn, real, labels, optimizer, self._generator(it))
             if self.clip:
@@ -266,6 +268,8 @@ class BaseDistiller:
                     torch.save(dict(images=syn.detach(), optimizer=optimizer.state_dict(), iteration=done,
                                     losses=self.losses, extra=self.extra_state(), settings=self.settings()), f)
             bar.update()
+        if bar is not None:
+            bar.file.write('\n')
         return self.decode(syn.detach())
 
     def settings(self) -> dict:
