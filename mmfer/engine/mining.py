@@ -13,7 +13,7 @@ import torch
 import torch.nn.functional as F
 from mmengine.dataset import pseudo_collate
 from mmengine.dist import get_dist_info
-from mmengine.utils import ProgressBar
+from mmengine.utils import track_iter_progress
 from torch.utils.data import DataLoader, Subset
 
 from mmfer.datasets import skip_none_collate
@@ -153,7 +153,8 @@ class ReliableSampleMiner:
         todo = shard[state['done']:]
         loader = DataLoader(Subset(pool, todo), batch_size=batch_size, num_workers=num_workers,
                             collate_fn=skip_none_collate, shuffle=False)
-        bar = ProgressBar(math.ceil(len(todo) / batch_size), file=sys.stdout) if rank == 0 else None
+        if rank == 0:
+            loader = track_iter_progress((loader, math.ceil(len(todo) / batch_size)), file=sys.stdout)
         lines: List[str] = []
         processed = skipped = 0
 
@@ -175,14 +176,10 @@ class ReliableSampleMiner:
             if got:
                 data = self.model.data_preprocessor(batch, False)
                 lines += self.rows(data['inputs'], data['data_samples'])
-            if bar is not None:
-                bar.update()
             if (b + 1) % flush_every == 0:
                 flush()
                 lines, processed, skipped = [], 0, 0
         flush()
-        if bar is not None:
-            bar.file.write('\n')  # the bar ends its line: what is printed next starts its own
         state['finished'] = True
         write_atomic(state_path, json.dumps(state))
         return state

@@ -12,7 +12,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from mmengine.logging import print_log
-from mmengine.utils import ProgressBar
+from mmengine.utils import track_iter_progress
 
 from mmfer.utils.fileio import atomic_open, write_atomic
 from mmfer.visualization import class_rows_grid
@@ -47,12 +47,9 @@ class RealFaces:
         self.device = self.preprocess(dict(inputs=[first]), False)['inputs'].device
         self.cache = None
         if len(dataset) * first.numel() <= cache_bytes:
-            bar = ProgressBar(len(dataset), file=sys.stdout)
             self.cache = torch.empty((len(dataset), ) + self.shape, dtype=first.dtype)
-            for i in range(len(dataset)):
+            for i in track_iter_progress(range(len(dataset)), file=sys.stdout):
                 self.cache[i] = dataset[i]['inputs']
-                bar.update()
-            bar.file.write('\n')  # the bar ends its line: what is printed next starts its own
 
     def sample(self, c: int, n: int, generator: torch.Generator) -> torch.Tensor:
         """``n`` faces of class ``c``, without repetition while the class has enough."""
@@ -255,8 +252,8 @@ class BaseDistiller:
             start, self.losses = state['iteration'], list(state.get('losses', []))
             self.load_extra_state(state.get('extra', {}), syn.device)
             print_log(f'{type(self).__name__}: resuming at iteration {start} from {state_file}', 'current')
-        bar = ProgressBar(self.iterations - start, file=sys.stdout) if start < self.iterations else None
-        for it in range(start, self.iterations):
+        todo = range(start, self.iterations)
+        for it in track_iter_progress(todo, file=sys.stdout) if todo else todo:
             self.loss = self.step(syn, real, labels, optimizer, self._generator(it))
             if self.clip:
                 with torch.no_grad():
@@ -267,9 +264,6 @@ class BaseDistiller:
                 with atomic_open(state_file, 'wb') as f:
                     torch.save(dict(images=syn.detach(), optimizer=optimizer.state_dict(), iteration=done,
                                     losses=self.losses, extra=self.extra_state(), settings=self.settings()), f)
-            bar.update()
-        if bar is not None:
-            bar.file.write('\n')
         return self.decode(syn.detach())
 
     def settings(self) -> dict:
