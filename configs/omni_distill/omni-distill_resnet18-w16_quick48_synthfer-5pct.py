@@ -58,7 +58,8 @@ train_cfg = dict(
     # 0.380 / 0.373 against 0.1625 / 0.148 for 10 random real faces per class and 0.195 / 0.204 for 40 random ones
     # as mosaics (the whole set: 0.749); factor 1: 0.241 / 0.236 (clipped), 0.199 / 0.209 (clipped only when
     # written); 150 steps at factor 2: 0.350 / 0.317 (one seed); 32 real faces a step: 0.347 / 0.349. ~9.5 minutes
-    # on 2 cores (docs/omni_distill.md)
+    # on 2 cores of the faster machine before the CPU forward passes were chunked (1.8x faster since;
+    # docs/omni_distill.md)
     distiller=dict(type='DistributionMatching', ipc=10, iterations=300, lr=10.0, batch_real=64, width=64, depth=3,
                    init='typical', factor=2),
     final=dict(

@@ -3,7 +3,8 @@ import numpy as np
 import pytest
 import torch
 
-from mmfer.models.distillers import DistributionMatching, RealFaces, gradient_distance, moment_distance, siamese_augment
+from mmfer.models.distillers import (DistributionMatching, RealFaces, base, gradient_distance, moment_distance,
+                                     siamese_augment)
 from mmfer.registry import TASK_UTILS
 
 
@@ -104,6 +105,32 @@ def test_distribution_matching_step_is_the_per_class_sum():
     expected.backward()
     assert loss == pytest.approx(float(expected), rel=1e-5)
     torch.testing.assert_close(syn.detach(), syn0 - 0.1 * ref.grad, rtol=1e-4, atol=1e-6)
+
+
+def test_chunked_forward_equals_the_whole_batch_with_its_gradient(monkeypatch):
+    """The CPU's chunked forward pass (here 5 faces a chunk: 3 whole chunks and a partial one) gives the
+    features and input gradients of one pass over the batch, and a distribution matching step is unchanged."""
+    monkeypatch.setattr(base, 'CPU_CHUNK', 5)
+    net = base.convnet(8, 2, 16)
+    x = torch.randn(17, 3, 16, 16, requires_grad=True)
+    whole = net(x)
+    parts = base.chunked(net, x)
+    assert parts.shape == whole.shape == (17, 8 * 4 * 4)
+    torch.testing.assert_close(parts, whole)
+    torch.testing.assert_close(torch.autograd.grad(parts.square().sum(), x)[0],
+                               torch.autograd.grad(whole.square().sum(), x)[0])
+
+    real, syn0 = RealFaces(ToyFaces(), preprocess, 3), torch.randn(6, 3, 16, 16)
+    steps = []
+    for chunk in (5, 10**6):  # 12 real + 6 synthetic faces a step: chunked, then whole
+        monkeypatch.setattr(base, 'CPU_CHUNK', chunk)
+        syn = syn0.clone().requires_grad_(True)
+        dm = DistributionMatching(ipc=2, batch_real=4, width=8, depth=2)
+        steps.append((dm.step(syn, real, None, torch.optim.SGD([syn], lr=0.1), torch.Generator().manual_seed(7)),
+                      syn.detach()))
+    assert steps[0][0] == pytest.approx(steps[1][0], rel=1e-6)
+    torch.testing.assert_close(steps[0][1], steps[1][1])
+    assert not torch.equal(steps[0][1], syn0)
 
 
 @pytest.mark.parametrize('cfg', [dict(type='DistributionMatching'), dict(type='DistributionMatching', moments=2),

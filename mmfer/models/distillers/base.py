@@ -18,6 +18,10 @@ from mmfer.utils.fileio import atomic_open, write_atomic
 from mmfer.visualization import class_rows_grid
 
 DISTILLED_FILE = 'distilled.txt'
+#: Faces per forward pass of a distillation ConvNet on the CPU. A step pushes hundreds of faces through
+#: it (DM: 64 real and 40 synthetic per class); in chunks of 32 their activations stay in the CPU's caches
+#: and a step runs about 1.8x faster on 2 cores, with the same results (every layer works per face).
+CPU_CHUNK = 32
 
 
 class RealFaces:
@@ -112,6 +116,14 @@ def siamese_augment(generator: torch.Generator, *batches: torch.Tensor) -> List[
         x = F.pad(x, (margin, ) * 4)[..., dy:dy + h, dx:dx + h]
         out.append(x * scale + shift)
     return out
+
+
+def chunked(net: nn.Module, x: torch.Tensor) -> torch.Tensor:
+    """``net(x)`` computed :data:`CPU_CHUNK` faces at a time on the CPU (whole on other devices); for
+    networks that treat each sample alone (instance norm, no batch statistics)."""
+    if x.device.type != 'cpu' or len(x) <= CPU_CHUNK:
+        return net(x)
+    return torch.cat([net(part) for part in x.split(CPU_CHUNK)])
 
 
 def convnet(width: int, depth: int, img_size: int, num_classes: Optional[int] = None) -> nn.Sequential:

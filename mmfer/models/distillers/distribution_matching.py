@@ -6,7 +6,7 @@ import torch
 import torch.nn.functional as F
 
 from mmfer.registry import TASK_UTILS
-from .base import BaseDistiller, RealFaces
+from .base import BaseDistiller, RealFaces, chunked
 
 
 def moment_distance(real: torch.Tensor, syn: torch.Tensor, moments: int) -> torch.Tensor:
@@ -46,8 +46,8 @@ class DistributionMatching(BaseDistiller):
         # two forward passes over every class's views (the net normalises per sample): real ones without
         # autograd, synthetic ones with it
         with torch.no_grad():
-            real_feats = net(torch.cat([r for r, _ in views])).split([len(r) for r, _ in views])
-        syn_feats = net(torch.cat([s for _, s in views]))
+            real_feats = chunked(net, torch.cat([r for r, _ in views])).split([len(r) for r, _ in views])
+        syn_feats = chunked(net, torch.cat([s for _, s in views]))
         per_class = syn_feats.split([len(s) for _, s in views])
         return sum(moment_distance(r, s, self.moments) for r, s in zip(real_feats, per_class)), syn_feats
 
@@ -134,7 +134,7 @@ class ImprovedDistributionMatching(DistributionMatching):
         x = torch.cat([r for r, _ in views])
         y = torch.cat([torch.full((len(r), ), c, device=x.device) for c, (r, _) in enumerate(views)])
         opt.zero_grad()
-        F.cross_entropy(net(x), y).backward()
+        F.cross_entropy(chunked(net, x), y).backward()
         opt.step()
         net.requires_grad_(False)
         self.model_steps[self.current] += 1
