@@ -162,7 +162,8 @@ def quick_arms(repo: str, backbone: str, data_root: str, split: str, stage1_epoc
     if stage3_iters:
         set_iter_schedule(arms['stage3'], stage3_iters, warmup=1)
     if stage2_iters or stage3_iters:
-        labeled = (stage2_iters or iterations(arms['stage2'])) + (stage3_iters or iterations(arms['stage3']))
+        labeled = sum(budget or iterations(arms[stage], split)
+                      for stage, budget in (('stage2', stage2_iters), ('stage3', stage3_iters)))
         set_iter_schedule(arms['supervised'], labeled)
     # every label, for as many iterations as the supervised run on the split
     set_iter_schedule(arms['full_labels'], iterations(arms['supervised'], split))

@@ -1,13 +1,17 @@
 """The quick-run schedules reach the configured learning rate (a one-step LinearLR would not); the reuse rule."""
+import json
 import math
 import os
+import os.path as osp
 
 import pytest
 import torch
 from mmengine.config import Config
 from mmengine.optim.scheduler import CosineAnnealingLR, LinearLR
 
-from mmfer.utils.quick import reusable, set_iter_schedule, set_schedule
+from mmfer.utils.quick import quick_arms, reusable, set_iter_schedule, set_schedule
+
+REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 SCHEDULERS = dict(LinearLR=LinearLR, CosineAnnealingLR=CosineAnnealingLR)
 
@@ -62,3 +66,14 @@ def test_a_stage_is_not_reused_after_the_checkpoint_it_starts_from_was_rewritten
     assert not reusable(other, str(config_file), str(result))
     os.utime(encoder)  # stage I trained again: now newer than stage II's result
     assert not reusable(cfg, str(config_file), str(result))
+
+
+def test_a_longer_stage_three_alone_gives_the_supervised_arm_both_stages_budget(tmp_path):
+    """The ResNet's stage II trains by epoch (240 over 600 labels: 2400 iterations); a stage III budget on its
+    own moves the supervised arm to stage II's iterations + stage III's."""
+    split = tmp_path / 'split.json'
+    split.write_text(json.dumps(dict(labeled=[f'{i}.png' for i in range(600)])))
+    arms = quick_arms(REPO, 'resnet', str(tmp_path), str(split), stage3_iters=1200)
+    assert arms['stage3'].train_cfg.max_iters == 1200
+    assert arms['supervised'].train_cfg.max_iters == 240 * 10 + 1200
+    assert arms['stage2'].train_cfg.max_epochs == 240  # stage II keeps its own schedule
