@@ -60,13 +60,8 @@ class OracleSemiFER(SemiFERClassifier):
         truth = torch.cat([s.gt_label for s in samples])
         keep = (truth >= 0).float()
         if self.teacher_mask:
-            with torch.no_grad():
-                self.teacher.eval()
-                probs = F.softmax(self.teacher(multi_batch_inputs['unsup_teacher'], mode='tensor'), dim=-1)
-                if self.dist_align:
-                    probs = self._align(probs, multi_batch_data_samples['sup'])
-                conf, pseudo = probs.max(dim=-1)
-                keep = keep * (conf >= self._thresholds(probs, conf, pseudo, samples)).float().cpu()
+            mask = self.pseudo_label(multi_batch_inputs['unsup_teacher'], samples, multi_batch_data_samples['sup'])[3]
+            keep = keep * mask.cpu()
         logits = self.student(multi_batch_inputs['unsup_student'], mode='tensor')
         ce = F.cross_entropy(logits, truth.clamp(min=0).to(logits.device), reduction='none')
         losses['unsup_loss'] = self.unsup_weight * (ce * keep.to(ce)).mean()

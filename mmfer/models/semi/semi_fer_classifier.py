@@ -1,6 +1,6 @@
 """Method A, stage III: a student and an EMA teacher around any mmpretrain classifier."""
 import copy
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Tuple
 
 import torch
 import torch.nn.functional as F
@@ -151,21 +151,9 @@ class SemiFERClassifier(BaseModel):
                   self.student.loss(multi_batch_inputs['sup'], multi_batch_data_samples['sup']).items()}
         if 'unsup_teacher' not in multi_batch_inputs:
             return losses
-        weak, strong = multi_batch_inputs['unsup_teacher'], multi_batch_inputs['unsup_student']
-        samples = multi_batch_data_samples['unsup_teacher']
-        with torch.no_grad():
-            self.teacher.eval()  # the teacher predicts without dropout / BN updates
-            logits = self.teacher(weak, mode='tensor')
-            if self.debias > 0:
-                m = self.debias_momentum
-                self.pseudo_prior.mul_(m).add_(logits.softmax(-1).mean(0), alpha=1 - m)
-                logits = logits - self.debias * self.pseudo_prior.log()
-            probs = F.softmax(logits, dim=-1)
-            if self.dist_align:
-                probs = self._align(probs, multi_batch_data_samples['sup'])
-            conf, pseudo = probs.max(dim=-1)
-            thresholds = self._thresholds(probs, conf, pseudo, samples)
-        mask = (conf >= thresholds).float()
+        strong, samples = multi_batch_inputs['unsup_student'], multi_batch_data_samples['unsup_teacher']
+        logits, probs, pseudo, mask, thresholds = self.pseudo_label(
+            multi_batch_inputs['unsup_teacher'], samples, multi_batch_data_samples['sup'])
         target = F.softmax(logits / self.temperature, dim=-1) if self.soft_targets else pseudo
         student_logits = self.student(strong, mode='tensor')
         ce = F.cross_entropy(student_logits, target, reduction='none')
@@ -183,6 +171,24 @@ class SemiFERClassifier(BaseModel):
             if judged.sum() > 0:
                 losses['unsup_pseudo_acc'] = ((pseudo == truth).float() * judged).sum() / judged.sum()
         return losses
+
+    @torch.no_grad()
+    def pseudo_label(self, weak: torch.Tensor, samples: List, sup_samples: List) -> Tuple[torch.Tensor, ...]:
+        """The teacher's step on weak views: debiasing, distribution alignment and thresholds (updating their
+        running state). Returns the teacher's (debiased) logits, its probabilities, the pseudo-labels, the
+        0/1 mask of those kept and the thresholds they were held to."""
+        self.teacher.eval()  # the teacher predicts without dropout / BN updates
+        logits = self.teacher(weak, mode='tensor')
+        if self.debias > 0:
+            m = self.debias_momentum
+            self.pseudo_prior.mul_(m).add_(logits.softmax(-1).mean(0), alpha=1 - m)
+            logits = logits - self.debias * self.pseudo_prior.log()
+        probs = F.softmax(logits, dim=-1)
+        if self.dist_align:
+            probs = self._align(probs, sup_samples)
+        conf, pseudo = probs.max(dim=-1)
+        thresholds = self._thresholds(probs, conf, pseudo, samples)
+        return logits, probs, pseudo, (conf >= thresholds).float(), thresholds
 
     def _align(self, probs: torch.Tensor, sup_samples: List) -> torch.Tensor:
         """Distribution alignment: ``SumNorm(p · p_target / p̄)``, updating both running priors."""
