@@ -62,7 +62,7 @@ class OracleSemiFER(SemiFERClassifier):
         truth = torch.cat([s.gt_label for s in samples])
         keep = (truth >= 0).float()
         if self.teacher_mask:
-            mask = self.pseudo_label(multi_batch_inputs['unsup_teacher'], samples, multi_batch_data_samples['sup'])[3]
+            mask = self.pseudo_label(multi_batch_inputs['unsup_teacher'], samples, multi_batch_data_samples['sup']).mask
             keep = keep * mask.cpu()
         logits = self.student(multi_batch_inputs['unsup_student'], mode='tensor')
         ce = F.cross_entropy(logits, truth.clamp(min=0).to(logits.device), reduction='none')

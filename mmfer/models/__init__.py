@@ -3,11 +3,11 @@ from .distillers import DistributionMatching, GradientMatching, ImprovedDistribu
 from .face_detectors import CascadeFaceDetector, FaceDetector, MMDetFaceDetector, MTCNNFaceDetector, split_detections
 from .heads import FaceMAEHead, FaceSparKHead
 from .selfsup import FaceMAE, FaceSparK
-from .semi import SemiFERClassifier
+from .semi import PseudoLabels, SemiFERClassifier
 from .utils import FacialMixup, MixedBatch
 
 __all__ = [
     'CascadeFaceDetector', 'FaceDetector', 'MTCNNFaceDetector', 'split_detections', 'DistributionMatching',
     'ImprovedDistributionMatching', 'GradientMatching', 'FaceMAE', 'FaceMAEHead', 'FaceSparK', 'FaceSparKHead',
-    'FacialMixup', 'FacialMixupClassifier', 'MixedBatch', 'MMDetFaceDetector', 'SemiFERClassifier'
+    'FacialMixup', 'FacialMixupClassifier', 'MixedBatch', 'MMDetFaceDetector', 'PseudoLabels', 'SemiFERClassifier'
 ]

@@ -1,3 +1,3 @@
-from .semi_fer_classifier import SemiFERClassifier
+from .semi_fer_classifier import PseudoLabels, SemiFERClassifier
 
-__all__ = ['SemiFERClassifier']
+__all__ = ['PseudoLabels', 'SemiFERClassifier']

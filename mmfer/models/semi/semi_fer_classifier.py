@@ -1,6 +1,6 @@
 """Method A, stage III: a student and an EMA teacher around any mmpretrain classifier."""
 import copy
-from typing import Dict, List, Optional, Tuple
+from typing import Dict, List, NamedTuple, Optional
 
 import torch
 import torch.nn.functional as F
@@ -10,6 +10,15 @@ from mmengine.model import BaseModel
 from mmfer.registry import MODELS
 
 THRESHOLD_MODES = ('fixed', 'freematch', 'flexmatch')
+
+
+class PseudoLabels(NamedTuple):
+    """The teacher's step on a batch of weak views (:meth:`SemiFERClassifier.pseudo_label`)."""
+    logits: torch.Tensor  # (B, C) the teacher's logits, debiased when ``debias > 0``
+    probs: torch.Tensor  # (B, C) its probabilities, distribution-aligned when ``dist_align``
+    labels: torch.Tensor  # (B,) the pseudo-labels (arg max of ``probs``)
+    mask: torch.Tensor  # (B,) 1. where the confidence reaches the threshold, else 0.
+    thresholds: torch.Tensor  # (B,) the threshold each sample was held to
 
 
 @MODELS.register_module()
@@ -173,10 +182,9 @@ class SemiFERClassifier(BaseModel):
         return losses
 
     @torch.no_grad()
-    def pseudo_label(self, weak: torch.Tensor, samples: List, sup_samples: List) -> Tuple[torch.Tensor, ...]:
+    def pseudo_label(self, weak: torch.Tensor, samples: List, sup_samples: List) -> PseudoLabels:
         """The teacher's step on weak views: debiasing, distribution alignment and thresholds (updating their
-        running state). Returns the teacher's (debiased) logits, its probabilities, the pseudo-labels, the
-        0/1 mask of those kept and the thresholds they were held to."""
+        running state)."""
         self.teacher.eval()  # the teacher predicts without dropout / BN updates
         logits = self.teacher(weak, mode='tensor')
         if self.debias > 0:
@@ -188,7 +196,7 @@ class SemiFERClassifier(BaseModel):
             probs = self._align(probs, sup_samples)
         conf, pseudo = probs.max(dim=-1)
         thresholds = self._thresholds(probs, conf, pseudo, samples)
-        return logits, probs, pseudo, (conf >= thresholds).float(), thresholds
+        return PseudoLabels(logits, probs, pseudo, (conf >= thresholds).float(), thresholds)
 
     def _align(self, probs: torch.Tensor, sup_samples: List) -> torch.Tensor:
         """Distribution alignment: ``SumNorm(p · p_target / p̄)``, updating both running priors."""
