@@ -22,3 +22,7 @@ train_dataloader = dict(num_workers=0, persistent_workers=False,
 val_dataloader = dict(num_workers=0, persistent_workers=False,
                       dataset=dict(data_root=data_root, pipeline=test_pipeline))
 test_dataloader = val_dataloader
+# lr 2e-3, twice fer_adamw's: chosen on 2000 held-out training faces (outside the 5 % split, not the test
+# set), 300 epochs on the split, top-1 / mean class, mean of 2 seeds: 1e-3 84.9 / 72.5, 2e-3 87.0 / 76.0,
+# 4e-3 87.3 / 75.8 (stage II, one seed: 83.5 / 69.7, 86.9 / 75.7, 86.85 / 76.9); docs/ssfer.md
+optim_wrapper = dict(optimizer=dict(lr=2e-3))
