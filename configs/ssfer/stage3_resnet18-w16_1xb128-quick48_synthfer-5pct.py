@@ -1,8 +1,8 @@
 # Method A stage III at quick scale on the quarter-width ResNet-18 of method B: the EMA teacher (from
 # stage II) pseudo-labels SynthFER's pool for the student, 600 iterations of 64 labeled + 64 pool faces.
 # Weak view: the supervised crops (0.7-1.0 area) + flip; strong view: + RandAugment m9; labeled branch:
-# the supervised pipeline. Threshold 0.7, weight 1, lr 1e-3 (stage II's peak; 2e-4 left the student where
-# stage II put it: even the pool's true labels added 0.2 points there, 1.3 at 1e-3), teacher momentum 1e-3
+# the supervised pipeline. Threshold 0.7, weight 1, lr 1e-3 (half stage II's peak of 2e-3; 2e-4 left the
+# student where stage II put it: even the pool's true labels added 0.2 points there, 1.3 at 1e-3), teacher momentum 1e-3
 # (a ~87 % teacher), with distribution alignment to the labeled class shares: the pool's shares are not the
 # labeled split's (docs/ssfer.md has every setting measured).
 #   python tools/train.py configs/ssfer/stage3_resnet18-w16_1xb128-quick48_synthfer-5pct.py
