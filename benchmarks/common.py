@@ -5,7 +5,7 @@ import time
 from typing import Optional
 
 from mmengine.config import Config
-from mmengine.runner import Runner
+from mmengine.runner import Runner, ValLoop
 
 from mmfer.utils import register_all_modules
 from mmfer.utils.quick import (ensure_split, ensure_synthfer, reusable, set_data_root, set_iter_schedule,  # noqa: F401
@@ -15,8 +15,11 @@ REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 
 
 def train_and_eval(cfg: Config, work_dir: str, name: str, save: bool = False, logged: tuple = (),
-                   validate: bool = True) -> dict:
+                   validate: bool = True, heldout: Optional[dict] = None) -> dict:
     """Train ``cfg`` in this process and return the final validation metrics and time.
+
+    ``heldout``, a data loader config (:func:`~mmfer.utils.quick.heldout_dataloader`), is evaluated too
+    with the validation metrics, its figures under ``heldout/<metric>``.
 
     ``save`` writes ``<work_dir>/<name>/final.pth`` (EMA weights where an EMA hook runs) and returns its
     path as ``checkpoint``; ``logged`` names training log keys whose mean over the last quarter of the
@@ -35,6 +38,8 @@ def train_and_eval(cfg: Config, work_dir: str, name: str, save: bool = False, lo
     runner.train()
     seconds = time.time() - start
     metrics = runner.val_loop.run() if validate else {}
+    if heldout is not None:
+        metrics.update({f'heldout/{k}': v for k, v in ValLoop(runner, heldout, cfg.val_evaluator).run().items()})
     metrics['train_seconds'] = seconds
     iter_times = runner.message_hub.log_scalars.get('train/time')
     metrics['loop_seconds'] = float(iter_times.data[0].sum()) if iter_times is not None else None

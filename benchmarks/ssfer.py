@@ -20,7 +20,11 @@ Every arm uses one backbone and 5 % of SynthFER's 12k training labels (600 faces
   leaves out would add;
 * ``acc_full_labels`` — the supervised recipe on every training label;
 * ``pseudo_label_accuracy`` / ``pseudo_mask_rate`` — the kept pseudo-labels' accuracy on the pool's
-  hidden truth and the share kept, over the last quarter of stage III (mean over seeds).
+  hidden truth and the share kept, over the last quarter of stage III (mean over seeds);
+* ``heldout_acc_<arm>`` / ``heldout_mean_class_acc_<arm>`` — every arm but stage I and full labels also on
+  ``--heldout`` training faces outside the split (``mmfer.utils.quick.heldout_dataloader``): a validation set
+  for choosing rates and options, where the test set is read once; ``heldout_gains`` the goals' differences
+  there.
 
 Every arm but stage I and full labels is the mean of ``--seeds`` training seeds (one seed of stage II or of
 the supervised run moves by about a point, half the goal). Mean class accuracy (``mean_class_acc_<arm>``) is
@@ -40,8 +44,8 @@ from mmengine.config import DictAction
 
 from mmfer.models import SemiFERClassifier
 from mmfer.registry import MODELS
-from mmfer.utils.quick import (QUICK_BUDGETS, QUICK_CONFIGS, QUICK_DATA_ROOT, ensure_quick_data, quick_arms,
-                               without_unlabeled_loss)
+from mmfer.utils.quick import (QUICK_BUDGETS, QUICK_CONFIGS, QUICK_DATA_ROOT, ensure_quick_data, heldout_dataloader,
+                               quick_arms, without_unlabeled_loss)
 
 
 @MODELS.register_module()
@@ -84,6 +88,8 @@ def parse_args():
     parser.add_argument('--stage3-iters', type=int, default=None, help='default 600; ViT full 2000')
     parser.add_argument('--stage3-options', nargs='+', action=DictAction, default={},
                         help='overrides of the stage III config, e.g. model.threshold=0.8')
+    parser.add_argument('--heldout', type=int, default=2000,
+                        help='training faces outside the split every arm is also evaluated on (0: none)')
     parser.add_argument('--reuse', action='store_true',
                         help='reuse the checkpoints a previous run left in the work dir (not stage III)')
     parser.add_argument('--work-dir', default=None, help='default work_dirs/bench_ssfer_<backbone>')
@@ -100,6 +106,7 @@ def main():
         budgets = dict(stage1_epochs=100, stage2_iters=2000, stage3_iters=2000)
     budgets.update({k: getattr(args, k) for k in budgets if getattr(args, k)})
     cfgs = quick_arms(REPO, args.backbone, root, split, **budgets)
+    heldout = heldout_dataloader(cfgs['supervised'], split, args.heldout) if args.heldout else None
 
     arms = dict(stage1=reuse_or_train(args.reuse, cfgs['stage1'], work_dir, 'stage1', validate=False))
     cfgs['stage2'].model.backbone.init_cfg.checkpoint = arms['stage1']['checkpoint']
@@ -109,28 +116,29 @@ def main():
             cfg = copy.deepcopy(cfgs[name])
             cfg.randomness = dict(seed=seed, deterministic=False)
             seeds[f'{arm}_seed{seed}'] = reuse_or_train(args.reuse, cfg, work_dir, name if seed == 0 else
-                                                        f'{name}_seed{seed}')
+                                                        f'{name}_seed{seed}', heldout=heldout)
     cfgs['stage3'].load_from = seeds['stage1_2_seed0']['checkpoint']
     cfgs['stage3'].merge_from_dict(args.stage3_options)
     for seed in range(args.seeds):
         cfg = copy.deepcopy(cfgs['stage3'])
         cfg.randomness = dict(seed=seed, deterministic=False)
-        seeds[f'stage1_2_3_seed{seed}'] = train_and_eval(cfg, work_dir, f'stage3_seed{seed}',
+        seeds[f'stage1_2_3_seed{seed}'] = train_and_eval(cfg, work_dir, f'stage3_seed{seed}', heldout=heldout,
                                                          logged=('unsup_mask_rate', 'unsup_pseudo_acc'))
         seeds[f'stage3_control_seed{seed}'] = train_and_eval(without_unlabeled_loss(copy.deepcopy(cfg)), work_dir,
-                                                             f'stage3_control_seed{seed}')
+                                                             f'stage3_control_seed{seed}', heldout=heldout)
         for arm, teacher_mask in (('stage3_oracle', False), ('stage3_masked_oracle', True)):
             oracle = copy.deepcopy(cfg)
             oracle.model.update(type='OracleSemiFER', teacher_mask=teacher_mask)
-            seeds[f'{arm}_seed{seed}'] = train_and_eval(oracle, work_dir, f'{arm}_seed{seed}')
+            seeds[f'{arm}_seed{seed}'] = train_and_eval(oracle, work_dir, f'{arm}_seed{seed}', heldout=heldout)
     arms['full_labels'] = reuse_or_train(args.reuse, cfgs['full_labels'], work_dir, 'full_labels')
 
     def mean(prefix, key):
         runs = [m[key] for name, m in seeds.items() if name.rsplit('_seed', 1)[0] == prefix and m.get(key) is not None]
         return round(sum(runs) / len(runs), 4) if runs else None  # None: nothing logged (e.g. nothing kept)
 
+    keys = ('accuracy/top1', 'mean_class/recall', 'heldout/accuracy/top1', 'heldout/mean_class/recall', 'train_seconds')
     for arm in ('supervised', 'stage1_2', 'stage1_2_3', 'stage3_control', 'stage3_oracle', 'stage3_masked_oracle'):
-        arms[arm] = {key: mean(arm, key) for key in ('accuracy/top1', 'mean_class/recall', 'train_seconds')}
+        arms[arm] = {key: mean(arm, key) for key in keys}
     names = ('supervised', 'stage1_2', 'stage1_2_3', 'stage3_control', 'stage3_oracle', 'stage3_masked_oracle',
              'full_labels')
     acc = {name: round(arms[name]['accuracy/top1'] / 100, 4) for name in names}
@@ -139,15 +147,28 @@ def main():
     goals = dict(stage1_2_over_supervised=acc['stage1_2'] - acc['supervised'] >= 0.02,
                  pseudo_labels_add=gain >= 0.02 and mca['stage1_2_3'] - mca['stage3_control'] >= 0.01,
                  reaches_supervised_resnet=acc['stage1_2_3'] >= acc['supervised'])
+    heldout_figures, heldout_gains = {}, {}
+    if all(arms[name]['heldout/accuracy/top1'] is not None for name in names[:-1]):  # full labels train on them
+        for name in names[:-1]:
+            heldout_figures[f'heldout_acc_{name}'] = round(arms[name]['heldout/accuracy/top1'] / 100, 4)
+            heldout_figures[f'heldout_mean_class_acc_{name}'] = round(arms[name]['heldout/mean_class/recall'] / 100, 4)
+        for goal, (arm, control) in dict(stage1_2_over_supervised=('stage1_2', 'supervised'),
+                                         pseudo_labels=('stage1_2_3', 'stage3_control')).items():
+            for prefix, suffix in (('heldout_acc_', ''), ('heldout_mean_class_acc_', '_mean_class')):
+                figure = heldout_figures[prefix + arm] - heldout_figures[prefix + control]
+                heldout_gains[goal + suffix] = round(figure, 4)
     report(dict(
-        benchmark='ssfer', backbone=args.backbone, quick=args.quick, label_ratio=args.ratio,
+        benchmark='ssfer', backbone=args.backbone, quick=args.quick, label_ratio=args.ratio, heldout=args.heldout,
+        **heldout_figures, heldout_gains=heldout_gains,
         **{f'acc_{name}': acc[name] for name in names}, **{f'mean_class_acc_{name}': mca[name] for name in names},
         pseudo_label_gain=gain, pseudo_label_gain_mean_class=round(mca['stage1_2_3'] - mca['stage3_control'], 4),
         oracle_gain=round(acc['stage3_oracle'] - acc['stage3_control'], 4),
         oracle_gain_mean_class=round(mca['stage3_oracle'] - mca['stage3_control'], 4),
         pseudo_label_accuracy=mean('stage1_2_3', 'unsup_pseudo_acc'),
         pseudo_mask_rate=mean('stage1_2_3', 'unsup_mask_rate'),
-        seeds={name: dict(top1=round(m['accuracy/top1'] / 100, 4), mean_class=round(m['mean_class/recall'] / 100, 4))
+        seeds={name: dict(top1=round(m['accuracy/top1'] / 100, 4), mean_class=round(m['mean_class/recall'] / 100, 4),
+                          **({'heldout_top1': round(m['heldout/accuracy/top1'] / 100, 4)}
+                             if m.get('heldout/accuracy/top1') is not None else {}))
                for name, m in seeds.items()},
         seconds={name: round(arms[name]['train_seconds'], 1) for name in ('stage1', *names)},
         stage3_options=args.stage3_options, goals=goals, goal_met=all(goals.values())))

@@ -1,5 +1,6 @@
 """The quick-scale recipes, shared by ``tools/run_pipeline.py``, ``tools/data/make_quick_data.py`` and
 ``benchmarks/``: one data root and split, the stage configs and their budgets, and one reuse rule."""
+import copy
 import json
 import math
 import os
@@ -199,6 +200,16 @@ def stage3_data(cfg: Config, data_root: str, split: str) -> Config:
     for loader in ('val_dataloader', 'test_dataloader'):
         cfg[loader].dataset.data_root = data_root
     return cfg
+
+
+def heldout_dataloader(cfg: Config, split: str, num: int) -> Config:
+    """``cfg``'s validation loader on held-out training faces: the first ``num`` faces of the labeled set
+    that ``split`` leaves out (``split_part='unlabeled'``), read with the validation pipeline. No run on
+    ``split`` trains on them (a run on every label does), so rates and options can be chosen there and
+    the test set read once."""
+    loader = copy.deepcopy(cfg.val_dataloader)
+    loader.dataset.update(split='train', split_file=split, split_part='unlabeled', indices=num)
+    return loader
 
 
 def without_unlabeled_loss(cfg: Config) -> Config:

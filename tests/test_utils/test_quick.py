@@ -9,7 +9,8 @@ import torch
 from mmengine.config import Config
 from mmengine.optim.scheduler import CosineAnnealingLR, LinearLR
 
-from mmfer.utils.quick import quick_arms, reusable, set_iter_schedule, set_schedule
+from mmfer.registry import DATASETS
+from mmfer.utils.quick import heldout_dataloader, quick_arms, reusable, set_iter_schedule, set_schedule
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
@@ -77,3 +78,20 @@ def test_a_longer_stage_three_alone_gives_the_supervised_arm_both_stages_budget(
     assert arms['stage3'].train_cfg.max_iters == 1200
     assert arms['supervised'].train_cfg.max_iters == 240 * 10 + 1200
     assert arms['stage2'].train_cfg.max_epochs == 240  # stage II keeps its own schedule
+
+
+def test_heldout_faces_are_training_faces_outside_the_split_read_like_the_test_set(synthfer_root, split_file):
+    """``heldout_dataloader``: the first ``num`` training faces the split leaves out, with the validation
+    pipeline; the split's own faces and the test faces are not among them."""
+    arms = quick_arms(REPO, 'resnet', synthfer_root, split_file)
+    loader = heldout_dataloader(arms['supervised'], split_file, 20)
+    heldout = DATASETS.build(loader.dataset)
+    labeled = DATASETS.build(arms['supervised'].train_dataloader.dataset)
+    ids = [heldout.get_data_info(i)['sample_id'] for i in range(len(heldout))]
+    labeled_ids = {labeled.get_data_info(i)['sample_id'] for i in range(len(labeled))}
+    assert len(ids) == 20 and len(set(ids)) == 20
+    assert labeled_ids == set(json.load(open(split_file))['labeled'])
+    assert not labeled_ids & set(ids)
+    assert all(i.startswith('train_') for i in ids)
+    assert loader.dataset.pipeline == arms['supervised'].val_dataloader.dataset.pipeline
+    assert arms['supervised'].val_dataloader.dataset.split == 'test'  # the config itself is left as it was
