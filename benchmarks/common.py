@@ -1,4 +1,5 @@
 """Helpers shared by the benchmarks: data generation, splits, and short training runs."""
+import copy
 import json
 import os.path as osp
 import time
@@ -27,7 +28,7 @@ def train_and_eval(cfg: Config, work_dir: str, name: str, save: bool = False, lo
     training; ``loop_seconds`` the sum of the training iterations' times (data + step, as mmengine's
     ``IterTimerHook`` logs them as ``train/time``): no runner construction, no validation.
     """
-    cfg = cfg.copy()
+    cfg = copy.deepcopy(cfg)  # Config.copy() is shallow: the hooks set below would reach the caller's config
     cfg.work_dir = osp.join(work_dir, name)
     cfg.experiment_name = f'{name}_{time.time_ns()}'
     cfg.default_hooks.checkpoint = dict(type='CheckpointHook', interval=-1, save_last=False)
