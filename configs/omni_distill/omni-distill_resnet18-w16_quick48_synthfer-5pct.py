@@ -9,38 +9,19 @@
 #       --ratio 0.05 --out data/synthfer_semi48/splits/labeled_5pct_seed0.json \
 #       --cfg-options train_dataloader.dataset.split_file=None
 #   python tools/train.py configs/omni_distill/omni-distill_resnet18-w16_quick48_synthfer-5pct.py
-_base_ = ['../supervised/resnet18-w16_1xb64_synthfer-quick48.py']
-data_root = 'data/synthfer_semi48'
-split_file = data_root + '/splits/labeled_5pct_seed0.json'
-# the quick supervised recipe + RandAugment, 300 epochs (~3000 iterations on the 600 labeled faces): a
-# primitive model of 87.9 % at the recipe's lr 2e-3 (84.9 % at 1e-3; 66.4 % at 60 epochs without RandAugment,
-# 80.6 % at 150 epochs), whose sure faces (threshold 0.88 on the centre-cropped pool, prototype agreement,
+_base_ = ['../supervised/resnet18-w16_1xb64-300e_synthfer-quick48-5pct.py']
+data_root = _base_.data_root
+# the primitive is the supervised recipe (RandAugment, 300 epochs, ~3000 iterations on the 600 labeled faces,
+# 87.9 % at lr 2e-3), whose sure faces (threshold 0.88 on the centre-cropped pool, prototype agreement,
 # class_balance 3) are right 97.6 % of the time (3734 faces of the 10k pool; at 1e-3 97.3 % of 2933; 82 %
-# with the 60-epoch model)
-train_pipeline = [
-    dict(type='LoadFaceImage'),
-    dict(type='mmpretrain.RandomResizedCrop', scale=48, crop_ratio_range=(0.7, 1.0), backend='cv2'),
-    dict(type='mmpretrain.RandomFlip', prob=0.5, direction='horizontal'),
-    dict(type='mmpretrain.RandAugment', policies='timm_increasing', num_policies=2, total_level=10,
-         magnitude_level=7, magnitude_std=0.5, hparams=dict(pad_val=[102, 117, 150])),
-    dict(type='mmpretrain.PackInputs'),
-]
-train_dataloader = dict(dataset=dict(data_root=data_root, split_file=split_file, pipeline=train_pipeline))
-val_dataloader = dict(dataset=dict(data_root=data_root))
-test_dataloader = val_dataloader
-primitive_epochs = 300
+# with a 60-epoch model)
 # the final set (600 labeled + ~2900 mined + 280 distilled faces, each once: 5 x 70 before factor 2) for as
 # many iterations as the primitive's
 final_epochs = 50
-param_scheduler = [
-    dict(type='LinearLR', start_factor=0.01, by_epoch=True, begin=0, end=5, convert_to_iter_based=True),
-    dict(type='CosineAnnealingLR', by_epoch=True, begin=5, end=primitive_epochs, eta_min=1e-6,
-         convert_to_iter_based=True),
-]
 train_cfg = dict(
     _delete_=True,
     type='OmniDistillLoop',
-    primitive=dict(max_epochs=primitive_epochs),
+    primitive=dict(max_epochs=_base_.max_epochs),
     # the pool is read as a centre crop (48 of 55 px): the primitive, trained on 0.7-1.0 area crops, reads
     # it better than the whole face (84.9 -> 89.0 % on the test set; 86.8 % of the pool's faces right
     # instead of 84.7 %), and one view costs no more than the whole face

@@ -7,25 +7,15 @@
 # 86.3 / 76.1, and 84.4 / 73.5 with a box-preserving scale jitter and centre crop instead.
 #   python tools/train.py configs/face_spark/face-spark_resnet18-w16_1xb64-quick64_synthfer-pool.py
 #   python tools/train.py configs/ssfer/stage2_resnet18-w16_1xb64-quick48_synthfer-5pct.py
-_base_ = ['../supervised/resnet18-w16_1xb64_synthfer-quick48.py']
-data_root = 'data/synthfer_semi48'
-split_file = data_root + '/splits/labeled_5pct_seed0.json'
+_base_ = ['../supervised/resnet18-w16_1xb64-300e_synthfer-quick48-5pct.py']
 spark_checkpoint = 'work_dirs/face-spark_resnet18-w16_1xb64-quick64_synthfer-pool/epoch_8.pth'
 model = dict(
     type='FacialMixupClassifier',
     facial_mixup=dict(alpha=1.0, weighting='one_minus_iou', label_smoothing=0.1),
     backbone=dict(init_cfg=dict(type='Pretrained', checkpoint=spark_checkpoint, prefix='backbone.')))
-train_pipeline = [
-    dict(type='LoadFaceImage'),
-    dict(type='mmpretrain.RandomResizedCrop', scale=48, crop_ratio_range=(0.7, 1.0), backend='cv2'),
-    dict(type='mmpretrain.RandomFlip', prob=0.5, direction='horizontal'),
-    dict(type='mmpretrain.RandAugment', policies='timm_increasing', num_policies=2, total_level=10,
-         magnitude_level=7, magnitude_std=0.5, hparams=dict(pad_val=[102, 117, 150])),
-    dict(type='mmpretrain.PackInputs', algorithm_keys=('gt_bboxes', )),
-]
-train_dataloader = dict(dataset=dict(data_root=data_root, split_file=split_file, pipeline=train_pipeline))
-val_dataloader = dict(dataset=dict(data_root=data_root))
-test_dataloader = val_dataloader
+# the supervised pipeline, packing the face boxes FacialMixup reads
+train_pipeline = [*_base_.train_pipeline[:-1], dict(type='mmpretrain.PackInputs', algorithm_keys=('gt_bboxes', ))]
+train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
 max_epochs = 240
 param_scheduler = [
     dict(type='LinearLR', start_factor=0.01, by_epoch=True, begin=0, end=5, convert_to_iter_based=True),

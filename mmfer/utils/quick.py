@@ -73,7 +73,7 @@ def set_iter_schedule(cfg: Config, iters: int, warmup: int = 50) -> None:
 
 
 #: The quick configs of each backbone's arms: the supervised baseline and method A's stages I-III.
-#: ``supervised`` for the ResNet is method B's config, whose primitive run is that baseline.
+#: The ResNet's ``supervised`` is also method B's primitive (:data:`METHOD_B` inherits it).
 QUICK_CONFIGS = dict(
     vit=dict(
         supervised='configs/supervised/vit-small-p8_1xb64_synthfer-quick48.py',
@@ -81,11 +81,11 @@ QUICK_CONFIGS = dict(
         stage2='configs/ssfer/stage2_vit-small-p8_1xb64-quick48_synthfer-5pct.py',
         stage3='configs/ssfer/stage3_vit-small-p8_1xb128-quick48_synthfer-5pct.py'),
     resnet=dict(
-        supervised='configs/omni_distill/omni-distill_resnet18-w16_quick48_synthfer-5pct.py',
+        supervised='configs/supervised/resnet18-w16_1xb64-300e_synthfer-quick48-5pct.py',
         stage1='configs/face_spark/face-spark_resnet18-w16_1xb64-quick64_synthfer-pool.py',
         stage2='configs/ssfer/stage2_resnet18-w16_1xb64-quick48_synthfer-5pct.py',
         stage3='configs/ssfer/stage3_resnet18-w16_1xb128-quick48_synthfer-5pct.py'))
-METHOD_B = QUICK_CONFIGS['resnet']['supervised']
+METHOD_B = 'configs/omni_distill/omni-distill_resnet18-w16_quick48_synthfer-5pct.py'
 #: Budgets of the quick runs where they are not the committed configs' own (``None``): the ViT's
 #: stages II and III are iteration-based, and its supervised arm gets their sum.
 QUICK_BUDGETS = dict(vit=dict(stage1_epochs=40, stage2_iters=600, stage3_iters=600),
@@ -149,8 +149,8 @@ def quick_arms(repo: str, backbone: str, data_root: str, split: str, stage1_epoc
     load = lambda name: Config.fromfile(osp.join(repo, paths[name]))  # noqa: E731
     arms = dict(stage1=load('stage1'), stage2=set_data_root(load('stage2'), data_root),
                 stage3=stage3_data(load('stage3'), data_root, split),
-                supervised=as_supervised(set_data_root(load('supervised'), data_root)),
-                full_labels=as_supervised(set_data_root(load('supervised'), data_root)))
+                supervised=set_data_root(load('supervised'), data_root),
+                full_labels=set_data_root(load('supervised'), data_root))
     arms['stage1'].train_dataloader.dataset.data_root = osp.join(data_root, 'pool')
     arms['stage1'].custom_hooks = []
     arms['stage2'].train_dataloader.dataset.split_file = split
@@ -181,15 +181,6 @@ def iterations(cfg: Config, split: Optional[str] = None) -> int:
     with open(split) as f:
         labeled = len(json.load(f)['labeled'])
     return cfg.train_cfg.max_epochs * math.ceil(labeled / cfg.train_dataloader.batch_size)
-
-
-def as_supervised(cfg: Config) -> Config:
-    """Method B's config as its primitive run: the same model, labeled split, pipeline and schedule,
-    trained by a plain ``EpochBasedTrainLoop``. Other configs come back unchanged."""
-    if cfg.train_cfg.get('type') == 'OmniDistillLoop':
-        epochs = cfg.train_cfg.primitive.max_epochs
-        cfg.train_cfg = dict(by_epoch=True, max_epochs=epochs, val_interval=epochs)
-    return cfg
 
 
 def stage3_data(cfg: Config, data_root: str, split: str) -> Config:
