@@ -17,9 +17,6 @@ model = dict(
 train_pipeline = [*_base_.train_pipeline[:-1], dict(type='mmpretrain.PackInputs', algorithm_keys=('gt_bboxes', ))]
 train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
 max_epochs = 240
-param_scheduler = [
-    dict(type='LinearLR', start_factor=0.01, by_epoch=True, begin=0, end=5, convert_to_iter_based=True),
-    dict(type='CosineAnnealingLR', by_epoch=True, begin=5, end=max_epochs, eta_min=1e-6, convert_to_iter_based=True),
-]
+param_scheduler = [_base_.param_scheduler[0], dict(_base_.param_scheduler[1], end=max_epochs)]
 train_cfg = dict(max_epochs=max_epochs, val_interval=max_epochs)
 default_hooks = dict(checkpoint=dict(interval=max_epochs, max_keep_ckpts=1))
