@@ -78,13 +78,15 @@ def parse_args():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument('--quick', action='store_true', help='the quick configs as committed')
     parser.add_argument('--backbone', choices=sorted(QUICK_CONFIGS), default='resnet')
-    parser.add_argument('--ratio', type=float, default=0.05)
+    parser.add_argument('--ratio', type=float, default=0.05,
+                        help='share of labeled training faces (every arm keeps its iterations at any share)')
     parser.add_argument('--seed', type=int, default=0, help='seed of the label split')
     parser.add_argument('--seeds', type=int, default=2, help='training seeds of stages II and III and their controls')
     parser.add_argument('--stage1-epochs', type=int, default=None,
                         help="stage I epochs (default: the ResNet config's; ViT 40 quick, 100 full)")
     parser.add_argument('--stage2-iters', type=int, default=None,
-                        help="default: the ResNet config's 240 epochs; ViT 600 quick, 2000 full")
+                        help="default: the ResNet config's 240 epochs over the 5 %% split (2400 iterations, "
+                        "kept at any --ratio); ViT 600 quick, 2000 full")
     parser.add_argument('--stage3-iters', type=int, default=None, help='default 600; ViT full 2000')
     parser.add_argument('--stage3-options', nargs='+', action=DictAction, default={},
                         help='overrides of the stage III config, e.g. model.threshold=0.8')

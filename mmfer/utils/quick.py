@@ -10,7 +10,7 @@ from typing import Dict, Iterator, Optional
 from mmengine.config import Config
 
 from mmfer.datasets import save_split
-from mmfer.datasets.splits import split_dataset
+from mmfer.datasets.splits import per_class_quota, split_dataset
 from mmfer.datasets.synthfer import SynthFERConfig, generate
 from mmfer.registry import DATASETS
 
@@ -19,6 +19,8 @@ REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 #: 48 px, 12k labeled-set faces (5 % of them labeled: 600), 1k test faces, a 10k unlabeled pool.
 QUICK_DATA_ROOT = 'data/synthfer_semi48'
 QUICK_DATA = dict(img_size=48, num_train=12000, num_test=1000, num_pool=10000)
+#: The label share the committed quick configs are written for: their epoch budgets count epochs over it.
+QUICK_RATIO = 0.05
 
 
 def ensure_synthfer(root: str, **kwargs) -> dict:
@@ -144,7 +146,9 @@ def quick_arms(repo: str, backbone: str, data_root: str, split: str, stage1_epoc
     Returns ``supervised`` (labeled split only, the labeled budget of stages II + III), ``full_labels``
     (the same recipe on every label, as many iterations), ``stage1`` (the pool; no picture hook), ``stage2`` (its
     ``init_cfg`` checkpoint still to be set) and ``stage3`` (its ``load_from`` still to be set; the
-    control is :func:`without_unlabeled_loss` of it). A budget left ``None`` is the config's own."""
+    control is :func:`without_unlabeled_loss` of it). A budget left ``None`` is the config's own; on a split
+    of another label share than :data:`QUICK_RATIO` an epoch-based stage II keeps its iterations
+    (:func:`committed_iterations`), so fewer labels mean more epochs, not a shorter run."""
     paths = QUICK_CONFIGS[backbone]
     load = lambda name: Config.fromfile(osp.join(repo, paths[name]))  # noqa: E731
     arms = dict(stage1=load('stage1'), stage2=set_data_root(load('stage2'), data_root),
@@ -158,6 +162,7 @@ def quick_arms(repo: str, backbone: str, data_root: str, split: str, stage1_epoc
     arms['full_labels'].train_dataloader.dataset.split_file = None
     if stage1_epochs:
         set_schedule(arms['stage1'], stage1_epochs, warmup=1)
+    stage2_iters = stage2_iters or committed_iterations(arms['stage2'], split)
     if stage2_iters:
         set_iter_schedule(arms['stage2'], stage2_iters)
     if stage3_iters:
@@ -180,6 +185,20 @@ def iterations(cfg: Config, split: Optional[str] = None) -> int:
         raise ValueError(f'{cfg.filename} trains by epoch: give both stage budgets in iterations')
     with open(split) as f:
         labeled = len(json.load(f)['labeled'])
+    return cfg.train_cfg.max_epochs * math.ceil(labeled / cfg.train_dataloader.batch_size)
+
+
+def committed_iterations(cfg: Config, split: str) -> Optional[int]:
+    """The iterations an epoch-based quick ``cfg`` trains for on the :data:`QUICK_RATIO` split it is written
+    for, when ``split`` holds another share of the same data (its ``ratio`` and ``class_counts``, with
+    ``make_split``'s per-class rounding); ``None`` for an iteration-based config or a split of that share."""
+    if cfg.train_cfg.get('type') == 'IterBasedTrainLoop':
+        return None
+    with open(split) as f:
+        record = json.load(f)
+    if record.get('ratio', QUICK_RATIO) == QUICK_RATIO:
+        return None
+    labeled = sum(per_class_quota(count, QUICK_RATIO) for count in record['class_counts'].values())
     return cfg.train_cfg.max_epochs * math.ceil(labeled / cfg.train_dataloader.batch_size)
 
 

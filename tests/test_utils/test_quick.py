@@ -80,6 +80,24 @@ def test_a_longer_stage_three_alone_gives_the_supervised_arm_both_stages_budget(
     assert arms['stage2'].train_cfg.max_epochs == 240  # stage II keeps its own schedule
 
 
+@pytest.mark.parametrize('ratio,labeled', [(0.01, 121), (0.05, 600)])
+def test_a_split_of_another_label_share_keeps_the_iterations_not_the_epochs(tmp_path, ratio, labeled):
+    """The ResNet's stage II and supervised arm train by epoch over the 5 % split (240 and 300 epochs of 10
+    batches); on a 1 % split they keep those 2400 + 600 iterations instead of shrinking to 480 + 600."""
+    counts = dict(Surprise=1303, Fear=256, Disgust=700, Happiness=4656, Sadness=1882, Anger=703, Neutral=2500)
+    split = tmp_path / 'split.json'
+    split.write_text(json.dumps(dict(ratio=ratio, class_counts=counts, labeled=[f'{i}.png' for i in range(labeled)])))
+    arms = quick_arms(REPO, 'resnet', str(tmp_path), str(split))
+    if ratio == 0.05:  # the committed schedules, untouched
+        assert arms['stage2'].train_cfg.max_epochs == 240 and arms['supervised'].train_cfg.max_epochs == 300
+        assert arms['full_labels'].train_cfg.max_iters == 3000
+    else:
+        assert arms['stage2'].train_cfg.max_iters == 2400
+        assert arms['supervised'].train_cfg.max_iters == 2400 + 600
+        assert arms['full_labels'].train_cfg.max_iters == 3000
+    assert arms['stage3'].train_cfg.max_iters == 600
+
+
 def test_heldout_faces_are_training_faces_outside_the_split_read_like_the_test_set(synthfer_root, split_file):
     """``heldout_dataloader``: the first ``num`` training faces the split leaves out, with the validation
     pipeline; the split's own faces and the test faces are not among them."""
