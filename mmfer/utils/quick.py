@@ -87,6 +87,14 @@ QUICK_CONFIGS = dict(
         stage1='configs/face_spark/face-spark_resnet18-w16_1xb64-quick64_synthfer-pool.py',
         stage2='configs/ssfer/stage2_resnet18-w16_1xb64-quick48_synthfer-5pct.py',
         stage3='configs/ssfer/stage3_resnet18-w16_1xb128-quick48_synthfer-5pct.py'))
+#: Committed quick configs of another label share than :data:`QUICK_RATIO`, by backbone and share: on a split
+#: of that share (any split seed) they stand in for the arms of the same name, with their own budgets.
+QUICK_CONFIGS_BY_RATIO = {
+    ('resnet', 0.01): dict(
+        supervised='configs/supervised/resnet18-w16_1xb64-4200it_synthfer-quick48-1pct.py',
+        stage2='configs/ssfer/stage2_resnet18-w16_1xb64-quick48_synthfer-1pct.py',
+        stage3='configs/ssfer/stage3_resnet18-w16_1xb128-quick48_synthfer-1pct.py'),
+}
 METHOD_B = 'configs/omni_distill/omni-distill_resnet18-w16_quick48_synthfer-5pct.py'
 #: Budgets of the quick runs where they are not the committed configs' own (``None``): the ViT's
 #: stages II and III are iteration-based, and its supervised arm gets their sum.
@@ -146,10 +154,13 @@ def quick_arms(repo: str, backbone: str, data_root: str, split: str, stage1_epoc
     Returns ``supervised`` (labeled split only, the labeled budget of stages II + III), ``full_labels``
     (the same recipe on every label, as many iterations), ``stage1`` (the pool; no picture hook), ``stage2`` (its
     ``init_cfg`` checkpoint still to be set) and ``stage3`` (its ``load_from`` still to be set; the
-    control is :func:`without_unlabeled_loss` of it). A budget left ``None`` is the config's own; on a split
-    of another label share than :data:`QUICK_RATIO` an epoch-based stage II keeps its iterations
-    (:func:`committed_iterations`), so fewer labels mean more epochs, not a shorter run."""
-    paths = QUICK_CONFIGS[backbone]
+    control is :func:`without_unlabeled_loss` of it). A split of a share in :data:`QUICK_CONFIGS_BY_RATIO` reads
+    that share's configs. A budget left ``None`` is the config's own; on a split of another label share an
+    epoch-based stage II keeps its :data:`QUICK_RATIO` iterations (:func:`committed_iterations`), so fewer
+    labels mean more epochs, not a shorter run."""
+    with open(split) as f:
+        ratio = json.load(f).get('ratio', QUICK_RATIO)
+    paths = {**QUICK_CONFIGS[backbone], **QUICK_CONFIGS_BY_RATIO.get((backbone, ratio), {})}
     load = lambda name: Config.fromfile(osp.join(repo, paths[name]))  # noqa: E731
     arms = dict(stage1=load('stage1'), stage2=set_data_root(load('stage2'), data_root),
                 stage3=stage3_data(load('stage3'), data_root, split),

@@ -10,6 +10,7 @@ from mmengine.config import Config
 from mmengine.optim.scheduler import CosineAnnealingLR, LinearLR
 
 from mmfer.registry import DATASETS
+from mmfer.utils import quick
 from mmfer.utils.quick import heldout_dataloader, quick_arms, reusable, set_iter_schedule, set_schedule
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
@@ -80,22 +81,43 @@ def test_a_longer_stage_three_alone_gives_the_supervised_arm_both_stages_budget(
     assert arms['stage2'].train_cfg.max_epochs == 240  # stage II keeps its own schedule
 
 
-@pytest.mark.parametrize('ratio,labeled', [(0.01, 121), (0.05, 600)])
+COUNTS = dict(Surprise=1303, Fear=256, Disgust=700, Happiness=4656, Sadness=1882, Anger=703, Neutral=2500)
+
+
+def _split(tmp_path, ratio, labeled):
+    split = tmp_path / 'split.json'
+    split.write_text(json.dumps(dict(ratio=ratio, class_counts=COUNTS, labeled=[f'{i}.png' for i in range(labeled)])))
+    return str(split)
+
+
+@pytest.mark.parametrize('ratio,labeled', [(0.01, 121), (0.02, 240), (0.05, 600)])
 def test_a_split_of_another_label_share_keeps_the_iterations_not_the_epochs(tmp_path, ratio, labeled):
     """The ResNet's stage II and supervised arm train by epoch over the 5 % split (240 and 300 epochs of 10
-    batches); on a 1 % split they keep those 2400 + 600 iterations instead of shrinking to 480 + 600."""
-    counts = dict(Surprise=1303, Fear=256, Disgust=700, Happiness=4656, Sadness=1882, Anger=703, Neutral=2500)
-    split = tmp_path / 'split.json'
-    split.write_text(json.dumps(dict(ratio=ratio, class_counts=counts, labeled=[f'{i}.png' for i in range(labeled)])))
-    arms = quick_arms(REPO, 'resnet', str(tmp_path), str(split))
+    batches); on a 2 % split they keep those 2400 + 600 iterations instead of shrinking to 960 + 600. At 1 %
+    the committed 1 % configs train stage III for 1800 iterations, and the supervised arm for both stages'."""
+    arms = quick_arms(REPO, 'resnet', str(tmp_path), _split(tmp_path, ratio, labeled))
+    stage3 = 1800 if ratio == 0.01 else 600
     if ratio == 0.05:  # the committed schedules, untouched
         assert arms['stage2'].train_cfg.max_epochs == 240 and arms['supervised'].train_cfg.max_epochs == 300
-        assert arms['full_labels'].train_cfg.max_iters == 3000
     else:
         assert arms['stage2'].train_cfg.max_iters == 2400
-        assert arms['supervised'].train_cfg.max_iters == 2400 + 600
-        assert arms['full_labels'].train_cfg.max_iters == 3000
-    assert arms['stage3'].train_cfg.max_iters == 600
+        assert arms['supervised'].train_cfg.max_iters == 2400 + stage3
+    assert arms['stage3'].train_cfg.max_iters == stage3
+    assert arms['full_labels'].train_cfg.max_iters == 2400 + stage3
+
+
+def test_the_committed_1pct_configs_are_the_5pct_recipe_at_their_budgets(tmp_path, monkeypatch):
+    """The ``*-1pct`` ResNet configs train what ``benchmarks/ssfer.py --ratio 0.01 --stage3-iters 1800``
+    measured from the 5 % configs: the same models, data and optimisers, the same schedules."""
+    split = _split(tmp_path, 0.01, 121)
+    committed = quick_arms(REPO, 'resnet', str(tmp_path), split)
+    assert committed['stage3'].filename.endswith('stage3_resnet18-w16_1xb128-quick48_synthfer-1pct.py')
+    monkeypatch.setattr(quick, 'QUICK_CONFIGS_BY_RATIO', {})
+    derived = quick_arms(REPO, 'resnet', str(tmp_path), split, stage3_iters=1800)
+    assert derived['stage3'].filename.endswith('-5pct.py')
+    for arm in ('supervised', 'stage2', 'stage3', 'full_labels'):
+        for key in ('model', 'train_dataloader', 'train_cfg', 'param_scheduler', 'optim_wrapper', 'custom_hooks'):
+            assert committed[arm].get(key) == derived[arm].get(key), (arm, key)
 
 
 def test_heldout_faces_are_training_faces_outside_the_split_read_like_the_test_set(synthfer_root, split_file):
