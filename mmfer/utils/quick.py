@@ -91,6 +91,7 @@ QUICK_CONFIGS = dict(
 #: of that share (any split seed) they stand in for the arms of the same name, with their own budgets.
 QUICK_CONFIGS_BY_RATIO = {
     ('resnet', 0.01): dict(
+        stage1='configs/face_spark/face-spark_resnet18-w16_1xb64-24e-quick64_synthfer-pool.py',
         supervised='configs/supervised/resnet18-w16_1xb64-4200it_synthfer-quick48-1pct.py',
         stage2='configs/ssfer/stage2_resnet18-w16_1xb64-quick48_synthfer-1pct.py',
         stage3='configs/ssfer/stage3_resnet18-w16_1xb128-quick48_synthfer-1pct.py'),
