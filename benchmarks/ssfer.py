@@ -3,7 +3,7 @@
     python benchmarks/ssfer.py --quick [--backbone resnet | vit]
 
 Every arm uses one backbone and 5 % of SynthFER's 12k training labels (600 faces, 48 px; ``--ratio 0.01``: 121
-faces and the ``-1pct`` configs):
+faces and the 1 % configs, a 24-epoch stage I and ``-1pct``):
 ``--backbone resnet`` the quarter-width ResNet-18 of method B (SparK stage I), ``--backbone vit`` the
 4 x 128 ViT (patch 8; FaceMAE stage I).
 
@@ -80,8 +80,8 @@ def parse_args():
     parser.add_argument('--quick', action='store_true', help='the quick configs as committed')
     parser.add_argument('--backbone', choices=sorted(QUICK_CONFIGS), default='resnet')
     parser.add_argument('--ratio', type=float, default=0.05,
-                        help='share of labeled training faces (0.01: the committed -1pct configs, stage III 1800 '
-                        'iterations; other shares keep the 5 %% iterations)')
+                        help='share of labeled training faces (0.01: the committed 1 %% configs, a 24-epoch stage I '
+                        'and stage III 1800 iterations; other shares keep the 5 %% iterations)')
     parser.add_argument('--seed', type=int, default=0, help='seed of the label split')
     parser.add_argument('--seeds', type=int, default=2, help='training seeds of stages II and III and their controls')
     parser.add_argument('--stage1-epochs', type=int, default=None,

@@ -57,9 +57,9 @@ def parse_args():
     parser.add_argument('--work-dir', default='work_dirs/pipeline')
     parser.add_argument('--data-root', default=QUICK_DATA_ROOT)
     parser.add_argument('--ratio', type=float, default=0.05,
-                        help="share of labeled training faces (0.01: the committed -1pct configs, stage III "
-                        "1800 iterations; other shares keep the 5 %% iterations; method B's own settings are the "
-                        "5 %% ones)")
+                        help="share of labeled training faces (0.01: the committed 1 %% configs, a 24-epoch "
+                        "stage I and stage III 1800 iterations; other shares keep the 5 %% iterations; method B's "
+                        "own settings are the 5 %% ones)")
     parser.add_argument('--seed', type=int, default=0, help='seed of the label split')
     parser.add_argument('--stage1-epochs', type=int, default=None, help="default: the quick recipe's")
     parser.add_argument('--stage2-iters', type=int, default=None, help="default: the quick recipe's")

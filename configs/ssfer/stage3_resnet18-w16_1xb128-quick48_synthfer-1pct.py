@@ -1,5 +1,5 @@
 # Method A stage III at 1 % of SynthFER's 12k labels (121 faces, split seed 0): the 5 % recipe for 1800
-# iterations instead of 600. A 50-65 % teacher's pseudo-labels need the longer run: at 600 iterations they
+# iterations instead of 600. A 50-66 % teacher's pseudo-labels need the longer run: at 600 iterations they
 # added 0.95 points over the control on split seed 1, at 1800 2.5 to 5.0 in four runs (configs/ssfer/README.md).
 #   python tools/train.py configs/ssfer/stage3_resnet18-w16_1xb128-quick48_synthfer-1pct.py
 _base_ = ['./stage3_resnet18-w16_1xb128-quick48_synthfer-5pct.py']
