@@ -43,3 +43,14 @@ def test_oracle_learns_true_labels_on_faces_and_with_teacher_mask_only_on_kept_o
     teacher_kept = masked.loss(inputs, dict(sup=sup, unsup_teacher=samples, unsup_student=samples))
     torch.testing.assert_close(teacher_kept['unsup_loss'], 2.0 * (ce * kept).mean())
     assert float(teacher_kept['unsup_loss']) < float(all_faces['unsup_loss'])
+
+
+def test_goals_are_read_at_1pct_on_the_resnet_and_5pct_on_the_vit(monkeypatch):
+    monkeypatch.syspath_prepend(osp.join(REPO, 'benchmarks'))
+    sys.modules.pop('common', None)
+    import ssfer
+    ratios = {}
+    for argv in (['--quick'], ['--quick', '--backbone', 'vit'], ['--quick', '--ratio', '0.05']):
+        monkeypatch.setattr(sys, 'argv', ['ssfer.py', *argv])
+        ratios[' '.join(argv)] = ssfer.parse_args().ratio
+    assert ratios == {'--quick': 0.01, '--quick --backbone vit': 0.05, '--quick --ratio 0.05': 0.05}
