@@ -54,3 +54,15 @@ def test_goals_are_read_at_1pct_on_the_resnet_and_5pct_on_the_vit(monkeypatch):
         monkeypatch.setattr(sys, 'argv', ['ssfer.py', *argv])
         ratios[' '.join(argv)] = ssfer.parse_args().ratio
     assert ratios == {'--quick': 0.01, '--quick --backbone vit': 0.05, '--quick --ratio 0.05': 0.05}
+
+
+def test_stage3_starts_from_the_stage2_seed_best_on_the_heldout_faces(monkeypatch):
+    monkeypatch.syspath_prepend(osp.join(REPO, 'benchmarks'))
+    sys.modules.pop('common', None)
+    import ssfer
+    seeds = {'stage1_2_seed0': {'heldout/accuracy/top1': 56.2, 'accuracy/top1': 70.0},
+             'stage1_2_seed1': {'heldout/accuracy/top1': 64.7, 'accuracy/top1': 50.0},
+             'supervised_seed0': {'heldout/accuracy/top1': 90.0}}
+    assert ssfer.stage3_start(seeds) == 'stage1_2_seed1'  # held out, not the test set, and stage II only
+    seeds['stage1_2_seed1']['heldout/accuracy/top1'] = None
+    assert ssfer.stage3_start(seeds) == 'stage1_2_seed0'
